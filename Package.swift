@@ -1,0 +1,164 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "portero",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "portero", targets: ["portero"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // C seams: system libraries behind prefixed, fixed-argument wrappers.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .systemLibrary(
+            name: "CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
+
+        .target(
+            name: "Systemd",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PorteroCore",
+            dependencies: [
+                "CArgon2",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PorteroStore",
+            dependencies: [
+                "PorteroCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PorteroMail",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PorteroHTTP",
+            dependencies: [
+                "PorteroCore",
+                "PorteroStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PorteroServer",
+            dependencies: [
+                "PorteroCore",
+                "PorteroStore",
+                "PorteroHTTP",
+                "PorteroMail",
+                "Systemd",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "portero",
+            dependencies: [
+                "PorteroServer",
+                "PorteroStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Benchmarks are run by hand (see BENCHMARKS.md), never as tests.
+        .executableTarget(
+            name: "portero-store-bench",
+            dependencies: ["PorteroStore", "PorteroCore"],
+            path: "bench/store-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        .target(
+            name: "PorteroTestSupport",
+            dependencies: ["PorteroStore", "PorteroCore"],
+            path: "Tests/PorteroTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PorteroStoreTests",
+            dependencies: ["PorteroStore", "PorteroTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SystemdTests",
+            dependencies: [
+                "Systemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PorteroCoreTests",
+            dependencies: ["PorteroCore", "PorteroTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PorteroMailTests",
+            dependencies: ["PorteroMail", "PorteroTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PorteroIntegrationTests",
+            dependencies: [
+                "PorteroTestSupport",
+                "PorteroServer",
+                "PorteroHTTP",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

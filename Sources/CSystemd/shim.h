@@ -1,0 +1,82 @@
+#ifndef PORTERO_CSYSTEMD_SHIM_H
+#define PORTERO_CSYSTEMD_SHIM_H
+
+// Prefixed, fixed-argument wrappers over libsystemd. Swift cannot call C variadics such as
+// sd_journal_send, so everything Swift sees goes through these.
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <systemd/sd-daemon.h>
+// Without this, sd-journal.h turns sd_journal_sendv into a macro that adds CODE_FILE/CODE_LINE/CODE_FUNC of
+// this header to every entry, next to the Swift caller's own.
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
+#include <systemd/sd-journal.h>
+
+/// Sends `state` (newline-separated KEY=VALUE pairs) to $NOTIFY_SOCKET.
+/// Returns > 0 when sent, 0 when NOTIFY_SOCKET is unset, a negative errno on failure.
+static inline int portero_sd_notify(const char *state) {
+    return sd_notify(0, state);
+}
+
+/// Number of sockets passed by socket activation (fds start at SD_LISTEN_FDS_START = 3).
+/// Returns >= 0 on success, a negative errno on failure. Does not unset the environment.
+static inline int portero_sd_listen_fds_with_names(char ***names) {
+    return sd_listen_fds_with_names(0, names);
+}
+
+/// Like portero_sd_listen_fds_with_names, but also unsets LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (whatever
+/// the outcome), so that child processes do not believe the sockets are theirs. Marks the fds FD_CLOEXEC.
+/// Returns the number of fds (>= 0) on success, a negative errno on failure. On success with n > 0, *names is a
+/// NULL-terminated array of n malloc'ed strings ("unknown" where no name was given) that the caller frees.
+static inline int portero_sd_listen_fds_with_names_unset(char ***names) {
+    return sd_listen_fds_with_names(1, names);
+}
+
+/// First fd passed by socket activation.
+static inline int portero_sd_listen_fds_start(void) {
+    return SD_LISTEN_FDS_START;
+}
+
+/// Sends one structured entry to journald; each iovec is one "FIELD=value" item.
+/// Returns 0 on success, a negative errno on failure (-ENOENT without a journal socket).
+/// sd_journal_sendv itself returns 0 and drops the entry when the socket is missing ("fail silently"), so the
+/// socket is looked for first: the caller can then write the entry somewhere else.
+static inline int portero_sd_journal_sendv(const struct iovec *iov, int n) {
+    struct stat socket_status;
+    if (stat("/run/systemd/journal/socket", &socket_status) != 0) {
+        return -errno;
+    }
+    if (!S_ISSOCK(socket_status.st_mode)) {
+        return -ENOTSOCK;
+    }
+    return sd_journal_sendv(iov, n);
+}
+
+/// Whether fd is a socket of the given family/type that is listening (1), not (0), or a negative errno.
+static inline int portero_sd_is_socket(int fd, int family, int type, int listening) {
+    return sd_is_socket(fd, family, type, listening);
+}
+
+/// The kernel's `struct ucred` layout (pid, uid, gid), spelled out because glibc declares it only under
+/// _GNU_SOURCE, which the Swift Glibc module is not built with.
+struct portero_ucred {
+    int32_t pid;
+    uint32_t uid;
+    uint32_t gid;
+};
+
+/// Credentials of the process at the other end of a connected AF_UNIX socket, as they were at connect()
+/// or socketpair() time (getsockopt SO_PEERCRED).
+/// Returns 0 on success, a negative errno on failure (-EBADF, -ENOTSOCK, -ENOPROTOOPT, ...).
+static inline int portero_peer_credentials(int fd, struct portero_ucred *out) {
+    socklen_t length = sizeof(*out);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, out, &length) != 0) {
+        return -errno;
+    }
+    return length == sizeof(*out) ? 0 : -EINVAL;
+}
+
+#endif

@@ -1,0 +1,149 @@
+public import Foundation
+
+/// A registered account. Only ``passwordHash`` is secret; it never leaves the store.
+public struct User: Sendable, Codable, Equatable {
+    public var id: UUID
+    /// The address as typed (trimmed), shown back to the user.
+    public var email: String
+    /// ``Email/key`` of ``email``: what lookups use.
+    public var emailKey: String
+    public var name: String?
+    public var phone: String?
+    /// A PHC string (`$argon2id$…`) or a bcrypt hash (`$2b$…`).
+    public var passwordHash: String
+    public var emailVerified: Bool
+    public var roles: [String]
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var lastLoginAt: Date?
+    public var lastLoginIP: String?
+    /// Tokens issued before this instant are revoked (logout-all, password change and reset).
+    public var tokensValidAfter: Date?
+
+    public init(
+        id: UUID, email: Email, name: String?, phone: String?, passwordHash: String, roles: [String] = ["user"],
+        createdAt: Date
+    ) {
+        self.id = id
+        self.email = email.address
+        self.emailKey = email.key
+        self.name = name
+        self.phone = phone
+        self.passwordHash = passwordHash
+        self.emailVerified = false
+        self.roles = roles
+        self.createdAt = createdAt
+        self.updatedAt = createdAt
+    }
+}
+
+/// What a one-time code is for; a code for one purpose never works for the other.
+public enum CodePurpose: String, Sendable, Codable, CaseIterable {
+    case verifyEmail = "verify_email"
+    case resetPassword = "reset_password"
+}
+
+/// A 6-digit one-time code, kept only as a keyed hash.
+public struct OneTimeCode: Sendable, Codable, Equatable {
+    public var userID: UUID
+    public var purpose: CodePurpose
+    /// HMAC-SHA256 of the code, hex.
+    public var digest: String
+    public var issuedAt: Date
+    public var expiresAt: Date
+    public var failedAttempts: Int
+
+    public init(userID: UUID, purpose: CodePurpose, digest: String, issuedAt: Date, expiresAt: Date) {
+        self.userID = userID
+        self.purpose = purpose
+        self.digest = digest
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.failedAttempts = 0
+    }
+
+    /// The key a user's live code for a purpose is stored under.
+    public static func key(userID: UUID, purpose: CodePurpose) -> String {
+        "\(userID.uuidString.lowercased())/\(purpose.rawValue)"
+    }
+}
+
+/// A refresh-token session (one token family): rotation replaces ``tokenDigest``.
+public struct RefreshSession: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var userID: UUID
+    /// SHA-256 of the current refresh token, hex.
+    public var tokenDigest: String
+    public var createdAt: Date
+    public var lastUsedAt: Date
+    public var expiresAt: Date
+    public var ip: String?
+    public var userAgent: String?
+
+    public init(
+        id: UUID, userID: UUID, tokenDigest: String, createdAt: Date, expiresAt: Date, ip: String?,
+        userAgent: String?
+    ) {
+        self.id = id
+        self.userID = userID
+        self.tokenDigest = tokenDigest
+        self.createdAt = createdAt
+        self.lastUsedAt = createdAt
+        self.expiresAt = expiresAt
+        self.ip = ip
+        self.userAgent = userAgent
+    }
+}
+
+/// A refresh token that was rotated away; seeing it again means theft, and its session is revoked.
+public struct SpentRefreshToken: Sendable, Codable, Equatable {
+    public var sessionID: UUID
+    public var userID: UUID
+    public var expiresAt: Date
+
+    public init(sessionID: UUID, userID: UUID, expiresAt: Date) {
+        self.sessionID = sessionID
+        self.userID = userID
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Failed-login bookkeeping for one email key (known or not).
+public struct LockoutEntry: Sendable, Codable, Equatable {
+    public var failures: Int
+    public var lastFailureAt: Date
+    public var lockedUntil: Date?
+
+    public init(failures: Int, lastFailureAt: Date, lockedUntil: Date? = nil) {
+        self.failures = failures
+        self.lastFailureAt = lastFailureAt
+        self.lockedUntil = lockedUntil
+    }
+}
+
+/// A message waiting for delivery. The only place a plain one-time code exists.
+public struct OutboxMail: Sendable, Codable, Equatable {
+    public var id: UUID
+    public var to: String
+    public var subject: String
+    public var text: String
+    /// `verify_email` or `reset_password`.
+    public var kind: String
+    public var code: String?
+    public var userID: UUID?
+    public var queuedAt: Date
+
+    public init(
+        id: UUID, to: String, subject: String, text: String, kind: String, code: String?, userID: UUID?,
+        queuedAt: Date
+    ) {
+        self.id = id
+        self.to = to
+        self.subject = subject
+        self.text = text
+        self.kind = kind
+        self.code = code
+        self.userID = userID
+        self.queuedAt = queuedAt
+    }
+}

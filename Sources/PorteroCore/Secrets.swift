@@ -1,0 +1,80 @@
+import Crypto
+import Foundation
+
+/// Randomness and digests for secrets: refresh tokens, one-time codes, keyed hashes.
+///
+/// Every comparison of secret material goes through ``constantTimeEquals(_:_:)``.
+public enum Secrets {
+    /// `count` bytes from the system CSPRNG.
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    /// A refresh token: 32 random bytes (256 bits), base64url without padding.
+    public static func makeRefreshToken() -> String {
+        base64URL(randomBytes(32))
+    }
+
+    /// A 6-digit one-time code, uniform over 000000…999999 (leading zeros kept).
+    public static func makeCode() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = UInt32.random(in: 0..<1_000_000, using: &generator)
+        let digits = String(value)
+        return String(repeating: "0", count: 6 - digits.count) + digits
+    }
+
+    /// SHA-256 of the UTF-8 text, lowercase hex (what is stored for refresh tokens).
+    public static func sha256Hex(_ text: String) -> String {
+        hex(SHA256.hash(data: Array(text.utf8)))
+    }
+
+    /// SHA-256 of bytes, lowercase hex.
+    public static func sha256Hex(bytes: [UInt8]) -> String {
+        hex(SHA256.hash(data: bytes))
+    }
+
+    /// HMAC-SHA256 of `message` under `key`, lowercase hex (what is stored for one-time codes).
+    public static func hmacHex(key: [UInt8], _ message: String) -> String {
+        hex(HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: SymmetricKey(data: key)))
+    }
+
+    /// Compares two strings in time that depends only on their lengths.
+    public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for index in left.indices { difference |= left[index] ^ right[index] }
+        return difference == 0
+    }
+
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var output: [UInt8] = []
+        for byte in bytes {
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    public static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Decodes base64url without padding; nil for anything else (padding, `+`, `/`, whitespace).
+    public static func decodeBase64URL(_ text: some StringProtocol) -> [UInt8]? {
+        guard text.utf8.allSatisfy({ byte in
+            (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }), text.utf8.count % 4 != 1
+        else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        return Data(base64Encoded: base64).map(Array.init)
+    }
+}

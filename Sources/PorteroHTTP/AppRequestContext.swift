@@ -1,0 +1,63 @@
+public import Hummingbird
+public import NIOCore
+import PorteroCore
+
+/// The one request context of Portero: the child channel (for the peer's address and, on the Unix socket, its
+/// `SO_PEERCRED`), the request id, and the JSON body once ``BodyLimitMiddleware`` has read it.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The connection the request came on.
+    public let channel: any Channel
+    /// Sent back as `X-Request-Id` and logged as `REQUEST_ID`.
+    public var requestID: String
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.channel = source.channel
+        self.requestID = RequestIdentifier.make()
+    }
+
+    /// Bodies are capped by ``BodyLimitMiddleware`` at 64 KiB.
+    public var maxUploadSize: Int { BodyLimitMiddleware<Self>.maximumBodySize }
+
+    /// True when the request came over the Unix socket.
+    public var isUnixSocket: Bool {
+        if case .unixDomainSocket = channel.localAddress { return true }
+        return false
+    }
+
+    /// The TCP peer's address (no port), or `unix` on the Unix socket.
+    public var peerAddress: String {
+        switch channel.remoteAddress {
+        case .v4, .v6: channel.remoteAddress?.ipAddress ?? "unknown"
+        case .unixDomainSocket: "unix"
+        case .none: isUnixSocket ? "unix" : "unknown"
+        }
+    }
+}
+
+/// Request ids: 16 random bytes, hex; a well-formed `X-Request-Id` from the client is kept instead.
+enum RequestIdentifier {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            return String(byte, radix: 16).leftPadded(to: 2)
+        }.joined()
+    }
+
+    /// A client-sent id is kept only if it is short and plain, so it can never smuggle anything into a log.
+    static func isAcceptable(_ value: String) -> Bool {
+        (1...64).contains(value.utf8.count)
+            && value.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+            }
+    }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import Hummingbird
+import Logging
+import PorteroCore
+import PorteroStore
+
+extension AuthController {
+    /// POST /register → 201 with the user and a verification token; a 6-digit code is mailed.
+    func register(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        var body = try await JSONBody.parse(request)
+        let email = body.email()
+        let rawPassword = body.string("password", required: true)
+        let (name, phone) = Self.readProfileFields(&body)
+        let password = validatePassword(rawPassword, field: "password", body: &body)
+        try body.finish()
+        guard let email, let password else { throw PorteroError.validation([:]) }
+
+        if await services.store.state.user(emailKey: email.key) != nil {
+            throw PorteroError(.userExists, "An account with this email already exists.")
+        }
+        let hasher = services.hasher
+        let hash = try await services.hashing { try hasher.hash(password) }
+        let now = services.now()
+        let user = try await services.write { transaction in
+            guard transaction.state.user(emailKey: email.key) == nil else {
+                throw PorteroError(.userExists, "An account with this email already exists.")
+            }
+            let user = User(
+                id: UUID(),
+                email: email,
+                name: name.flatMap { $0.isEmpty ? nil : $0 },
+                phone: phone.flatMap { $0.isEmpty ? nil : $0 },
+                passwordHash: hash,
+                createdAt: now
+            )
+            transaction.append(.userRegistered(user))
+            for record in services.issueCode(for: user, purpose: .verifyEmail, now: now) {
+                transaction.append(record)
+            }
+            return user
+        }
+        services.mailQueued()
+        logger.info(
+            "user registered",
+            metadata: services.identity(userID: user.id, emailKey: user.emailKey).merging(
+                ["event": "user.registered", "remote_addr": .string(clientAddress(context))]
+            ) { $1 }
+        )
+        let token = try await services.tokens().issueVerificationToken(userID: user.id, email: user.email, now: now)
+        return try JSONResponse.make(
+            status: .created,
+            RegisterResponse(
+                message: "Registered. We sent a 6-digit code to \(user.email); verify it to log in.",
+                user: UserDTO(user),
+                verificationRequired: true,
+                verificationToken: token
+            )
+        )
+    }
+
+    /// The user a verification request is about: the Bearer verification token's subject, else `email`.
+    private func verificationSubject(_ request: Request, body: inout JSONBody) async throws -> User {
+        if let token = try AuthServices<Store>.bearerToken(request) {
+            let claims = try await services.tokens().verifyVerificationToken(token, now: services.now())
+            guard let id = UUID(uuidString: claims.sub), let user = await services.store.state.user(id: id) else {
+                throw PorteroError(.userNotFound, "No account matches this verification token.")
+            }
+            return user
+        }
+        let email = body.email()
+        try body.finish()
+        guard let email else { throw PorteroError.validation(["email": "is required"]) }
+        guard let user = await services.store.state.user(emailKey: email.key) else {
+            throw PorteroError(.userNotFound, "No account with this email.")
+        }
+        return user
+    }
+
+    /// POST /verify-email `{email, code}` or `{code}` + Bearer verification token → 200 with tokens.
+    func verifyEmail(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        var body = try await JSONBody.parse(request)
+        let code = body.code()
+        let subject = try await verificationSubject(request, body: &body)
+        try body.finish()
+        guard let code else { throw PorteroError.validation(["code": "is required"]) }
+        let now = services.now()
+        let ip = clientAddress(context)
+        let agent = userAgent(request)
+        let outcome = try await services.write { transaction -> VerifyOutcome in
+            guard let user = transaction.state.user(id: subject.id) else {
+                throw PorteroError(.userNotFound, "No account with this email.")
+            }
+            guard !user.emailVerified else {
+                throw PorteroError(.alreadyVerified, "This email address is already verified.")
+            }
+            let check = services.checkCode(code, user: user, purpose: .verifyEmail, state: transaction.state, now: now)
+            for record in check.records { transaction.append(record) }
+            guard check.matched else { return .wrongCode }
+            transaction.append(.userVerified(.init(userID: user.id, at: now)))
+            transaction.append(.userLoggedIn(.init(userID: user.id, at: now, ip: ip)))
+            let verified = transaction.state.user(id: user.id) ?? user
+            let (session, refreshToken) = services.newSession(for: verified, ip: ip, userAgent: agent, now: now)
+            transaction.append(.sessionCreated(session))
+            return .verified(verified, session, refreshToken)
+        }
+        switch outcome {
+        case .wrongCode:
+            logger.notice(
+                "wrong verification code",
+                metadata: services.identity(userID: subject.id, emailKey: subject.emailKey).merging(
+                    ["event": "verification.failed", "remote_addr": .string(ip)]
+                ) { $1 }
+            )
+            throw PorteroError(.invalidCode, "The code is wrong or has expired.")
+        case .verified(let user, let session, let refreshToken):
+            logger.info(
+                "email verified",
+                metadata: services.identity(userID: user.id, emailKey: user.emailKey).merging(
+                    ["event": "user.verified", "remote_addr": .string(ip)]
+                ) { $1 }
+            )
+            let response = try await services.tokenResponse(
+                user: user,
+                sessionID: session.id,
+                refreshToken: refreshToken,
+                now: now,
+                message: "Email verified.",
+                includeUser: true
+            )
+            return try JSONResponse.make(response)
+        }
+    }
+
+    /// POST /resend-verification `{email}` → 200; the previous code dies.
+    func resendVerification(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        var body = try await JSONBody.parse(request)
+        let subject = try await verificationSubject(request, body: &body)
+        let now = services.now()
+        let user = try await services.write { transaction -> User in
+            guard let user = transaction.state.user(id: subject.id) else {
+                throw PorteroError(.userNotFound, "No account with this email.")
+            }
+            guard !user.emailVerified else {
+                throw PorteroError(.alreadyVerified, "This email address is already verified.")
+            }
+            for record in services.issueCode(for: user, purpose: .verifyEmail, now: now) {
+                transaction.append(record)
+            }
+            return user
+        }
+        services.mailQueued()
+        logger.info(
+            "verification code resent",
+            metadata: services.identity(userID: user.id, emailKey: user.emailKey).merging(
+                ["event": "verification.resent", "remote_addr": .string(clientAddress(context))]
+            ) { $1 }
+        )
+        return try JSONResponse.make(ResendResponse(message: "A new code is on its way.", email: user.email))
+    }
+
+    /// GET /verification-status?email= → `{email, verified}`.
+    func verificationStatus(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        guard let raw = request.uri.queryParameters["email"].map(String.init), !raw.isEmpty else {
+            throw PorteroError.validation(["email": "is required"])
+        }
+        let email: Email
+        do {
+            email = try Email(validating: raw)
+        } catch {
+            throw PorteroError.validation(["email": error.reason])
+        }
+        guard let user = await services.store.state.user(emailKey: email.key) else {
+            throw PorteroError(.userNotFound, "No account with this email.")
+        }
+        return try JSONResponse.make(VerificationStatusResponse(email: user.email, verified: user.emailVerified))
+    }
+}
+
+/// What a verify-email transaction decided.
+enum VerifyOutcome: Sendable {
+    case verified(User, RefreshSession, String)
+    case wrongCode
+}

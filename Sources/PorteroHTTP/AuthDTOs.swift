@@ -1,0 +1,106 @@
+public import Foundation
+public import PorteroCore
+
+/// The user object of SPEC §3.
+public struct UserDTO: Encodable, Sendable {
+    public var id: UUID
+    public var email: String
+    public var name: String?
+    public var phone: String?
+    public var emailVerified: Bool
+    public var roles: [String]
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var lastLoginAt: Date?
+
+    public init(_ user: User) {
+        self.id = user.id
+        self.email = user.email
+        self.name = user.name
+        self.phone = user.phone
+        self.emailVerified = user.emailVerified
+        self.roles = user.roles
+        self.createdAt = user.createdAt
+        self.updatedAt = user.updatedAt
+        self.lastLoginAt = user.lastLoginAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, email, name, phone, emailVerified, roles, createdAt, updatedAt, lastLoginAt
+    }
+
+    /// Absent values are written as `null`, so clients always see every field.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(email, forKey: .email)
+        try container.encode(name, forKey: .name)
+        try container.encode(phone, forKey: .phone)
+        try container.encode(emailVerified, forKey: .emailVerified)
+        try container.encode(roles, forKey: .roles)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(lastLoginAt, forKey: .lastLoginAt)
+    }
+}
+
+/// SPEC §3's token response; its fields sit at the top level beside `message` and `user`.
+public struct TokenResponse: Encodable, Sendable {
+    public var message: String?
+    public var user: UserDTO?
+    public var accessToken: String
+    public var tokenType: String = "Bearer"
+    public var expiresIn: Int
+    public var refreshToken: String
+    public var idToken: String
+}
+
+struct MessageResponse: Encodable {
+    var message: String
+}
+
+struct RegisterResponse: Encodable {
+    var message: String
+    var user: UserDTO
+    var verificationRequired: Bool
+    var verificationToken: String
+}
+
+struct VerificationStatusResponse: Encodable {
+    var email: String
+    var verified: Bool
+}
+
+struct ResendResponse: Encodable {
+    var message: String
+    var email: String
+}
+
+struct UserResponse: Encodable {
+    var user: UserDTO
+}
+
+struct SessionDTO: Encodable {
+    var id: String
+    var createdAt: Date
+    var lastUsedAt: Date
+    var ip: String?
+    var userAgent: String?
+    var current: Bool
+
+    enum CodingKeys: String, CodingKey { case id, createdAt, lastUsedAt, ip, userAgent, current }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(lastUsedAt, forKey: .lastUsedAt)
+        try container.encode(ip, forKey: .ip)
+        try container.encode(userAgent, forKey: .userAgent)
+        try container.encode(current, forKey: .current)
+    }
+}
+
+struct SessionsResponse: Encodable {
+    var sessions: [SessionDTO]
+}

@@ -1,0 +1,19 @@
+public import Hummingbird
+public import PorteroStore
+
+/// Builds the one router every listener serves.
+public enum PorteroRouter {
+    /// SPEC §3's base path of the auth API.
+    public static let authBasePath = "/api/v1/auth"
+
+    /// The router with SPEC §3's middleware chain: request id + error shape outermost, then the body limit.
+    public static func build<Store: RecordStore>(services: AuthServices<Store>) -> Router<AppRequestContext>
+    where Store.State == StoreState {
+        let router = Router(context: AppRequestContext.self)
+        router.middlewares.add(RequestIDMiddleware())
+        router.middlewares.add(BodyLimitMiddleware<AppRequestContext>())
+        router.addRoutes(HealthController(store: services.store).endpoints)
+        router.addRoutes(AuthController(services: services).endpoints, atPath: RouterPath(authBasePath))
+        return router
+    }
+}

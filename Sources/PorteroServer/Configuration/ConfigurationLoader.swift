@@ -1,0 +1,214 @@
+import Configuration
+public import Foundation
+import PorteroCore
+import SystemPackage
+import Yams
+
+/// Reads SPEC §2's sources, later wins: embedded defaults < config file < `PORTERO_*` environment < flags,
+/// through swift-configuration's providers, and validates every key into a ``PorteroConfiguration``.
+///
+/// swift-configuration reads whatever keys it is asked for and ignores the rest, so unknown keys are found here:
+/// the YAML file's leaf keys and the `PORTERO_*` variables are compared with ``PorteroConfiguration/keys``.
+public struct ConfigurationLoader: Sendable {
+    /// Where the file is: an explicit `--config` must exist; the default path is used only if it exists.
+    public enum FileLocation: Sendable {
+        case explicit(String)
+        case defaultPath(String)
+    }
+
+    public var file: FileLocation
+    public var environment: [String: String]
+    /// Flag values by config key (`listen`, `rate.login`, …).
+    public var flags: [String: String]
+    public var userID: UInt32
+    public var hostname: String
+    public var fileExists: @Sendable (String) -> Bool
+
+    public static let defaultConfigPath = "/etc/portero/portero.yaml"
+
+    /// Environment variables with the `PORTERO_` prefix that are not configuration keys.
+    static let otherEnvironmentNames: Set<String> = ["PORTERO_CONFIG"]
+
+    public init(
+        file: FileLocation? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        flags: [String: String] = [:],
+        userID: UInt32 = getuid(),
+        hostname: String = ProcessInfo.processInfo.hostName,
+        fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
+    ) {
+        self.file = file ?? environment["PORTERO_CONFIG"].map { .explicit($0) } ?? .defaultPath(Self.defaultConfigPath)
+        self.environment = environment
+        self.flags = flags
+        self.userID = userID
+        self.hostname = hostname
+        self.fileExists = fileExists
+    }
+
+    /// Loads and validates; throws a ``ConfigurationError`` naming the first bad key.
+    public func load() async throws(ConfigurationError) -> PorteroConfiguration {
+        try checkEnvironmentNames()
+        for key in flags.keys where !PorteroConfiguration.keys.contains(key) {
+            throw ConfigurationError("unknown flag \(PorteroConfiguration.flagName(of: key))")
+        }
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(
+                name: "flags",
+                values: Dictionary(uniqueKeysWithValues: flags.map { key, value in
+                    (AbsoluteConfigKey(ConfigKey(key)), ConfigValue(.string(value), isSecret: false))
+                })
+            ),
+            EnvironmentVariablesProvider(
+                environmentVariables: environment.filter { $0.key.hasPrefix("PORTERO_") },
+                secretsSpecifier: .specific([PorteroConfiguration.environmentName(of: "jwt.secret")])
+            ).prefixKeys(with: ["portero"]),
+        ]
+        if let path = try filePath() {
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: path))
+            } catch {
+                throw ConfigurationError("config file \(path): cannot be read (\(Self.reason(of: error)))")
+            }
+            try checkFileKeys(data, path: path)
+            do {
+                providers.append(
+                    try await FileProvider<YAMLSnapshot>(
+                        parsingOptions: .init(secretsSpecifier: .specific(["jwt.secret"])),
+                        filePath: FilePath(path)
+                    )
+                )
+            } catch {
+                throw ConfigurationError("config file \(path): \(error)")
+            }
+        }
+        let reader = ConfigReader(providers: providers)
+        return try Self.validate(ConfigValues(reader: reader), defaults: defaults())
+    }
+
+    private func filePath() throws(ConfigurationError) -> String? {
+        switch file {
+        case .explicit(let path):
+            guard fileExists(path) else { throw ConfigurationError("config file \(path): no such file") }
+            return path
+        case .defaultPath(let path):
+            return fileExists(path) ? path : nil
+        }
+    }
+
+    private func checkEnvironmentNames() throws(ConfigurationError) {
+        let known = Set(PorteroConfiguration.keys.map(PorteroConfiguration.environmentName(of:)))
+        for name in environment.keys.sorted() where name.hasPrefix("PORTERO_") {
+            if !known.contains(name) && !Self.otherEnvironmentNames.contains(name) {
+                throw ConfigurationError("environment: unknown variable \(name)")
+            }
+        }
+    }
+
+    /// Refuses keys the file has that Portero does not know (swift-configuration would silently ignore them).
+    private func checkFileKeys(_ data: Data, path: String) throws(ConfigurationError) {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw ConfigurationError("config file \(path): not valid YAML (\(Self.reason(of: error)))")
+        }
+        guard let node else { return }
+        guard case .mapping(let mapping) = node else {
+            throw ConfigurationError("config file \(path): must be a mapping of keys to values")
+        }
+        let known = Set(PorteroConfiguration.keys)
+        let sections = Set(PorteroConfiguration.keys.compactMap { $0.split(separator: ".").dropLast().first }.map(String.init))
+        for (keyNode, valueNode) in mapping {
+            guard let key = keyNode.string else { throw ConfigurationError("config file \(path): non-text key") }
+            if case .mapping(let nested) = valueNode {
+                guard sections.contains(key) else {
+                    throw ConfigurationError("config file \(path): unknown key \(key)")
+                }
+                for (nestedKey, nestedValue) in nested {
+                    let full = "\(key).\(nestedKey.string ?? "?")"
+                    guard known.contains(full) else {
+                        throw ConfigurationError("config file \(path): unknown key \(full)")
+                    }
+                    if case .mapping = nestedValue {
+                        throw ConfigurationError("config file \(path): \(full) must be a value, not a mapping")
+                    }
+                }
+            } else {
+                guard known.contains(key) else {
+                    if sections.contains(key) {
+                        throw ConfigurationError("config file \(path): \(key) must be a mapping")
+                    }
+                    throw ConfigurationError("config file \(path): unknown key \(key)")
+                }
+            }
+        }
+    }
+
+    static func reason(of error: any Error) -> String {
+        if let error = error as? CocoaError, let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return "\(error)"
+    }
+
+    // MARK: Defaults
+
+    /// The embedded defaults that depend on the machine (SPEC §2).
+    struct Defaults {
+        var dataDirectory: String
+        var socketPath: (String) -> String
+        var mailTransport: PorteroConfiguration.MailTransport
+        var mailFrom: String
+        var logFormat: PorteroConfiguration.LogFormat
+    }
+
+    func defaults() -> Defaults {
+        let dataDirectory: String
+        if let state = environment["STATE_DIRECTORY"]?.split(separator: ":").first {
+            dataDirectory = String(state)
+        } else if userID == 0 {
+            dataDirectory = "/var/lib/portero"
+        } else if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") {
+            dataDirectory = xdg + "/portero"
+        } else {
+            dataDirectory = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/portero"
+        }
+        let runtime = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init)
+        let isRoot = userID == 0
+        return Defaults(
+            dataDirectory: dataDirectory,
+            socketPath: { dataDirectory in
+                if let runtime { return runtime + "/portero.sock" }
+                return isRoot ? "/run/portero/portero.sock" : dataDirectory + "/portero.sock"
+            },
+            mailTransport: fileExists("/usr/sbin/sendmail") ? .sendmail : .maildir,
+            mailFrom: "portero@\(hostname)",
+            logFormat: environment["JOURNAL_STREAM"] != nil ? .journal : .text
+        )
+    }
+}
+
+/// Raw values as the providers give them, before validation.
+struct ConfigValues {
+    var strings: [String: String] = [:]
+    var trustedProxies: [String]? = nil
+
+    init(reader: ConfigReader) {
+        for key in PorteroConfiguration.keys where key != "trusted_proxies" {
+            if let value = reader.string(forKey: ConfigKey(key), isSecret: PorteroConfiguration.secretKeys.contains(key)) {
+                strings[key] = value
+            }
+        }
+        if let list = reader.stringArray(forKey: "trusted_proxies") {
+            trustedProxies = list
+        } else if let single = reader.string(forKey: "trusted_proxies") {
+            trustedProxies = single.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+    }
+
+    init(strings: [String: String], trustedProxies: [String]? = nil) {
+        self.strings = strings
+        self.trustedProxies = trustedProxies
+    }
+}

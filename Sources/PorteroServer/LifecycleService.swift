@@ -1,0 +1,49 @@
+import Logging
+import PorteroStore
+import ServiceLifecycle
+import Systemd
+
+/// Tells systemd what the daemon is doing: `READY=1` once the store is loaded and every listener accepts,
+/// `STOPPING=1` when graceful shutdown begins. Placed last in the group so it hears the shutdown first.
+struct LifecycleService: Service {
+    let readiness: Readiness
+    let notifier: Notifier
+    let store: FileStore<StoreState>
+    let listeners: [String]
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await readiness.waitUntilReady()
+        }
+        if Task.isShuttingDownGracefully || Task.isCancelled {
+            _ = notifier.stopping(status: "stopping")
+            return
+        }
+        let users = await store.state.users.count
+        let status = "serving \(users) users on \(listeners.joined(separator: " and "))"
+        _ = notifier.ready(status: status)
+        logger.info("portero ready", metadata: ["event": "startup", "listeners": .string(listeners.joined(separator: ","))])
+        try? await gracefulShutdown()
+        _ = notifier.stopping(status: "stopping: draining requests")
+        logger.info("shutting down", metadata: ["event": "shutdown"])
+    }
+}
+
+/// Owns the store's lifetime inside the group: periodic snapshots, and on shutdown (after the listeners have
+/// drained, since it is first in the group) a final snapshot and release of the lock.
+struct StoreService: Service {
+    let store: FileStore<StoreState>
+    let checkInterval: Duration
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown {
+                try await Task.sleep(for: checkInterval)
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            await store.snapshotIfDue()
+        }
+        await store.close(snapshot: true)
+    }
+}

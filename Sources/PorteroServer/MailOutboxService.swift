@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import PorteroCore
+import PorteroMail
+import PorteroStore
+import ServiceLifecycle
+
+/// Delivers queued mail: wakes when a route queues a message (and every few seconds), sends each through the
+/// configured transport, and records `mail.done` so it is not sent twice. A failed delivery is logged as
+/// `mail.failed` (never with the code) and retried with back-off, up to `maxAttempts`.
+struct MailOutboxService: Service {
+    let store: FileStore<StoreState>
+    let mailer: any Mailer
+    let wakeups: AsyncStream<Void>
+    let wake: AsyncStream<Void>.Continuation
+    let logger: Logger
+    var maxAttempts = 5
+
+    /// The continuation routes call (through `AuthServices.mailQueued`) after queueing mail.
+    static func makeWakeups() -> (AsyncStream<Void>, AsyncStream<Void>.Continuation) {
+        AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func run() async throws {
+        var attempts: [UUID: (count: Int, next: ContinuousClock.Instant)] = [:]
+        let wake = self.wake
+        await withThrowingTaskGroup(of: Void.self) { group in
+            // A tick every two seconds, so retries happen without new mail arriving.
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(2))
+                    wake.yield()
+                }
+            }
+            await deliverPending(attempts: &attempts)
+            for await _ in wakeups.cancelOnGracefulShutdown() {
+                await deliverPending(attempts: &attempts)
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func deliverPending(attempts: inout [UUID: (count: Int, next: ContinuousClock.Instant)]) async {
+        let pending = await store.state.outbox.values.sorted { $0.queuedAt < $1.queuedAt }
+        for mail in pending {
+            if let attempt = attempts[mail.id], attempt.next > .now { continue }
+            let message = MailMessage(
+                id: mail.id,
+                to: mail.to,
+                subject: mail.subject,
+                text: mail.text,
+                kind: mail.kind,
+                code: mail.code,
+                userID: mail.userID
+            )
+            var metadata: Logger.Metadata = ["kind": .string(mail.kind), "mail_id": .string(mail.id.uuidString.lowercased())]
+            if let userID = mail.userID { metadata["user_id"] = .string(userID.uuidString.lowercased()) }
+            do {
+                try await mailer.deliver(message)
+                attempts[mail.id] = nil
+                try? await store.write { $0.append(.mailDone(.init(id: mail.id, delivered: true))) }
+                logger.debug("mail delivered", metadata: metadata.merging(["event": "mail.sent"]) { $1 })
+            } catch {
+                let count = (attempts[mail.id]?.count ?? 0) + 1
+                metadata["attempt"] = .stringConvertible(count)
+                metadata["error"] = .string(String(describing: error))
+                logger.error("mail delivery failed", metadata: metadata.merging(["event": "mail.failed"]) { $1 })
+                if count >= maxAttempts {
+                    attempts[mail.id] = nil
+                    try? await store.write { $0.append(.mailDone(.init(id: mail.id, delivered: false))) }
+                } else {
+                    attempts[mail.id] = (count, .now + .seconds(1 << min(count, 6)))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import Logging
+import PorteroMail
+
+/// Picks the mail transport of `mail.transport`.
+enum MailTransport {
+    static func make(configuration: PorteroConfiguration, logger: Logger) throws -> any Mailer {
+        switch configuration.mailTransport {
+        case .maildir:
+            return MaildirMailer(directory: configuration.mailMaildir, from: configuration.mailFrom, logger: logger)
+        case .sendmail:
+            return try SendmailMailer(command: configuration.mailSendmail, from: configuration.mailFrom, logger: logger)
+        case .webhook:
+            guard let target = configuration.mailWebhook else {
+                throw DaemonError("mail.transport is webhook but mail.webhook is empty")
+            }
+            return try WebhookMailer(target: target, logger: logger)
+        }
+    }
+}

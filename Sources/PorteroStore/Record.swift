@@ -1,0 +1,247 @@
+public import Foundation
+public import PorteroCore
+
+/// The records Portero's log holds: one case per fact, named by its `type` on disk.
+///
+/// - Important: a record type once written is never renamed or given a new meaning; add a new type instead and
+///   keep decoding the old one (the log has a format version for bigger migrations).
+public enum Record: StoreRecord, Equatable {
+    case userRegistered(User)
+    case userVerified(UserChange)
+    case userUpdated(UserUpdate)
+    case userPasswordChanged(PasswordChange)
+    case userLoggedIn(LoginRecorded)
+    case userTokensRevoked(UserChange)
+    case userDeleted(UserChange)
+    case codeIssued(OneTimeCode)
+    case codeFailed(CodeFailure)
+    case codeConsumed(CodeUse)
+    case sessionCreated(RefreshSession)
+    case sessionRotated(SessionRotation)
+    case sessionRevoked(SessionRevocation)
+    case tokenRevoked(TokenRevocation)
+    case loginFailed(LoginFailure)
+    case lockoutCleared(LockoutClear)
+    case mailQueued(OutboxMail)
+    case mailDone(MailDone)
+
+    public struct UserChange: Codable, Sendable, Equatable {
+        public var userID: UUID
+        public var at: Date
+        public init(userID: UUID, at: Date) {
+            self.userID = userID
+            self.at = at
+        }
+    }
+
+    /// Set fields change; an empty string clears `name`/`phone`.
+    public struct UserUpdate: Codable, Sendable, Equatable {
+        public var userID: UUID
+        public var at: Date
+        public var name: String?
+        public var phone: String?
+        public var roles: [String]?
+        public var emailVerified: Bool?
+        public init(
+            userID: UUID, at: Date, name: String? = nil, phone: String? = nil, roles: [String]? = nil,
+            emailVerified: Bool? = nil
+        ) {
+            self.userID = userID
+            self.at = at
+            self.name = name
+            self.phone = phone
+            self.roles = roles
+            self.emailVerified = emailVerified
+        }
+    }
+
+    /// A new password hash; `revokeTokens` for change and reset (not for a rehash on login).
+    public struct PasswordChange: Codable, Sendable, Equatable {
+        public var userID: UUID
+        public var at: Date
+        public var passwordHash: String
+        public var revokeTokens: Bool
+        public init(userID: UUID, at: Date, passwordHash: String, revokeTokens: Bool) {
+            self.userID = userID
+            self.at = at
+            self.passwordHash = passwordHash
+            self.revokeTokens = revokeTokens
+        }
+    }
+
+    public struct LoginRecorded: Codable, Sendable, Equatable {
+        public var userID: UUID
+        public var at: Date
+        public var ip: String?
+        public init(userID: UUID, at: Date, ip: String?) {
+            self.userID = userID
+            self.at = at
+            self.ip = ip
+        }
+    }
+
+    public struct CodeFailure: Codable, Sendable, Equatable {
+        public var userID: UUID
+        public var purpose: CodePurpose
+        /// The code dies when its failures reach this.
+        public var maxAttempts: Int
+        public init(userID: UUID, purpose: CodePurpose, maxAttempts: Int) {
+            self.userID = userID
+            self.purpose = purpose
+            self.maxAttempts = maxAttempts
+        }
+    }
+
+    public struct CodeUse: Codable, Sendable, Equatable {
+        public var userID: UUID
+        public var purpose: CodePurpose
+        public init(userID: UUID, purpose: CodePurpose) {
+            self.userID = userID
+            self.purpose = purpose
+        }
+    }
+
+    public struct SessionRotation: Codable, Sendable, Equatable {
+        public var sessionID: UUID
+        public var newTokenDigest: String
+        public var at: Date
+        public var expiresAt: Date
+        public init(sessionID: UUID, newTokenDigest: String, at: Date, expiresAt: Date) {
+            self.sessionID = sessionID
+            self.newTokenDigest = newTokenDigest
+            self.at = at
+            self.expiresAt = expiresAt
+        }
+    }
+
+    public struct SessionRevocation: Codable, Sendable, Equatable {
+        public var sessionID: UUID
+        /// `logout`, `user`, `reuse`, `admin`.
+        public var reason: String
+        public init(sessionID: UUID, reason: String) {
+            self.sessionID = sessionID
+            self.reason = reason
+        }
+    }
+
+    public struct TokenRevocation: Codable, Sendable, Equatable {
+        public var jti: String
+        public var userID: UUID
+        public var expiresAt: Date
+        public init(jti: String, userID: UUID, expiresAt: Date) {
+            self.jti = jti
+            self.userID = userID
+            self.expiresAt = expiresAt
+        }
+    }
+
+    public struct LoginFailure: Codable, Sendable, Equatable {
+        public var emailKey: String
+        public var at: Date
+        public var failures: Int
+        public var lockedUntil: Date?
+        public init(emailKey: String, at: Date, failures: Int, lockedUntil: Date?) {
+            self.emailKey = emailKey
+            self.at = at
+            self.failures = failures
+            self.lockedUntil = lockedUntil
+        }
+    }
+
+    public struct LockoutClear: Codable, Sendable, Equatable {
+        public var emailKey: String
+        public init(emailKey: String) { self.emailKey = emailKey }
+    }
+
+    public struct MailDone: Codable, Sendable, Equatable {
+        public var id: UUID
+        public var delivered: Bool
+        public init(id: UUID, delivered: Bool) {
+            self.id = id
+            self.delivered = delivered
+        }
+    }
+
+    // MARK: StoreRecord
+
+    public var type: String {
+        switch self {
+        case .userRegistered: "user.registered"
+        case .userVerified: "user.verified"
+        case .userUpdated: "user.updated"
+        case .userPasswordChanged: "user.password_changed"
+        case .userLoggedIn: "user.logged_in"
+        case .userTokensRevoked: "user.tokens_revoked"
+        case .userDeleted: "user.deleted"
+        case .codeIssued: "code.issued"
+        case .codeFailed: "code.failed"
+        case .codeConsumed: "code.consumed"
+        case .sessionCreated: "session.created"
+        case .sessionRotated: "session.rotated"
+        case .sessionRevoked: "session.revoked"
+        case .tokenRevoked: "token.revoked"
+        case .loginFailed: "login.failed"
+        case .lockoutCleared: "lockout.cleared"
+        case .mailQueued: "mail.queued"
+        case .mailDone: "mail.done"
+        }
+    }
+
+    public func encodeData() throws -> [UInt8] {
+        let encoder = Self.encoder
+        switch self {
+        case .userRegistered(let value): return Array(try encoder.encode(value))
+        case .userVerified(let value), .userTokensRevoked(let value), .userDeleted(let value):
+            return Array(try encoder.encode(value))
+        case .userUpdated(let value): return Array(try encoder.encode(value))
+        case .userPasswordChanged(let value): return Array(try encoder.encode(value))
+        case .userLoggedIn(let value): return Array(try encoder.encode(value))
+        case .codeIssued(let value): return Array(try encoder.encode(value))
+        case .codeFailed(let value): return Array(try encoder.encode(value))
+        case .codeConsumed(let value): return Array(try encoder.encode(value))
+        case .sessionCreated(let value): return Array(try encoder.encode(value))
+        case .sessionRotated(let value): return Array(try encoder.encode(value))
+        case .sessionRevoked(let value): return Array(try encoder.encode(value))
+        case .tokenRevoked(let value): return Array(try encoder.encode(value))
+        case .loginFailed(let value): return Array(try encoder.encode(value))
+        case .lockoutCleared(let value): return Array(try encoder.encode(value))
+        case .mailQueued(let value): return Array(try encoder.encode(value))
+        case .mailDone(let value): return Array(try encoder.encode(value))
+        }
+    }
+
+    public init(type: String, data: [UInt8]) throws {
+        let decoder = Self.decoder
+        let data = Data(data)
+        switch type {
+        case "user.registered": self = .userRegistered(try decoder.decode(User.self, from: data))
+        case "user.verified": self = .userVerified(try decoder.decode(UserChange.self, from: data))
+        case "user.updated": self = .userUpdated(try decoder.decode(UserUpdate.self, from: data))
+        case "user.password_changed": self = .userPasswordChanged(try decoder.decode(PasswordChange.self, from: data))
+        case "user.logged_in": self = .userLoggedIn(try decoder.decode(LoginRecorded.self, from: data))
+        case "user.tokens_revoked": self = .userTokensRevoked(try decoder.decode(UserChange.self, from: data))
+        case "user.deleted": self = .userDeleted(try decoder.decode(UserChange.self, from: data))
+        case "code.issued": self = .codeIssued(try decoder.decode(OneTimeCode.self, from: data))
+        case "code.failed": self = .codeFailed(try decoder.decode(CodeFailure.self, from: data))
+        case "code.consumed": self = .codeConsumed(try decoder.decode(CodeUse.self, from: data))
+        case "session.created": self = .sessionCreated(try decoder.decode(RefreshSession.self, from: data))
+        case "session.rotated": self = .sessionRotated(try decoder.decode(SessionRotation.self, from: data))
+        case "session.revoked": self = .sessionRevoked(try decoder.decode(SessionRevocation.self, from: data))
+        case "token.revoked": self = .tokenRevoked(try decoder.decode(TokenRevocation.self, from: data))
+        case "login.failed": self = .loginFailed(try decoder.decode(LoginFailure.self, from: data))
+        case "lockout.cleared": self = .lockoutCleared(try decoder.decode(LockoutClear.self, from: data))
+        case "mail.queued": self = .mailQueued(try decoder.decode(OutboxMail.self, from: data))
+        case "mail.done": self = .mailDone(try decoder.decode(MailDone.self, from: data))
+        default: throw UnknownRecordType(type: type)
+        }
+    }
+
+    static var encoder: JSONEncoder { StoreCoding.encoder }
+    static var decoder: JSONDecoder { StoreCoding.decoder }
+}
+
+/// A log line whose `type` this version does not know.
+public struct UnknownRecordType: Error, CustomStringConvertible {
+    public let type: String
+    public var description: String { "unknown record type \"\(type)\"" }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PorteroServer
+import Systemd
+
+/// `portero serve`: the daemon in the foreground, as the systemd unit runs it.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon in the foreground.",
+        discussion: """
+            Settings come from built-in defaults < the config file < PORTERO_* environment variables < these \
+            flags. The HS256 secret is read from PORTERO_JWT_SECRET, the systemd credential jwt-secret, or a key \
+            generated once into <data_dir>/keys/; it has no flag.
+            """
+    )
+
+    @OptionGroup var flags: ConfigurationFlags
+
+    func run() async throws {
+        let configuration = try await CommandSupport.loadConfiguration(flags)
+        let logger = CommandSupport.bootstrapLogging(configuration)
+        do {
+            try await PorteroDaemon(configuration: configuration, logger: logger).run()
+        } catch {
+            logger.critical("portero stopped", metadata: ["error": .string(String(describing: error))])
+            throw CommandSupport.fail(String(describing: error))
+        }
+    }
+}
+
+/// What several commands share: loading settings and saying errors in one line.
+enum CommandSupport {
+    /// Loads the configuration or exits with status 78 (EX_CONFIG) and one line naming the key.
+    static func loadConfiguration(_ flags: ConfigurationFlags) async throws -> PorteroConfiguration {
+        let loader = ConfigurationLoader(
+            file: flags.configPath.map { .explicit($0) },
+            flags: flags.values
+        )
+        do {
+            return try await loader.load()
+        } catch {
+            printError("configuration: \(error.message)")
+            throw ExitCode(78)
+        }
+    }
+
+    /// Sends swift-log to journald (under systemd) or stderr, in the configured format and level.
+    static func bootstrapLogging(_ configuration: PorteroConfiguration) -> Logger {
+        let format = JournalLogHandler.Format(rawValue: configuration.logFormat.rawValue) ?? .text
+        let level = Logger.Level(rawValue: configuration.logLevel.rawValue) ?? .info
+        LoggingSystem.bootstrap { label in
+            JournalLogHandler(label: label, format: format, logLevel: level)
+        }
+        var logger = Logger(label: "portero")
+        logger.logLevel = level
+        return logger
+    }
+
+    static func fail(_ message: String) -> ExitCode {
+        printError(message)
+        return ExitCode.failure
+    }
+
+    static func printError(_ message: String) {
+        let line = "portero: " + message.replacingOccurrences(of: "\n", with: " ") + "\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+/// A test peer written in Python (an SMTP sink, an HTTP listener), run from a script file in a test directory.
+///
+/// The script gets the ready-file path as its first argument and writes it (atomically) once it listens; it stops
+/// when its standard input reaches end of file, so it also ends if the test process dies. `stop()` closes that
+/// input, then terminates and reaps it.
+final class ScriptServer {
+    let process = Process()
+    private let input = Pipe()
+    let readyFile: String
+    let logFile: String
+
+    /// Writes `script` as `name` into `directory`, starts it with `arguments` after the ready-file path, and waits
+    /// for the ready file; returns its contents (e.g. the port) through `ready`.
+    init(script: String, name: String, arguments: [String], in directory: ScratchDirectory) async throws {
+        let scriptPath = try directory.write(name, script)
+        readyFile = directory.file("\(name).ready")
+        logFile = directory.file("\(name).log")
+        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-u", scriptPath, readyFile] + arguments
+        process.standardInput = input
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        try? log.close()
+        let started = await waitUntil { FileManager.default.fileExists(atPath: readyFile) || !process.isRunning }
+        guard started, FileManager.default.fileExists(atPath: readyFile) else {
+            let output = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+            stop()
+            throw ScriptServerError(message: "\(name) did not start: \(output)")
+        }
+    }
+
+    /// The ready file's contents, trimmed.
+    var ready: String {
+        ((try? String(contentsOfFile: readyFile, encoding: .utf8)) ?? "").trimmingCharacters(
+            in: .whitespacesAndNewlines)
+    }
+
+    func stop() {
+        try? input.fileHandleForWriting.close()
+        if process.isRunning {
+            process.terminate()
+        }
+        process.waitUntilExit()
+    }
+}
+
+struct ScriptServerError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

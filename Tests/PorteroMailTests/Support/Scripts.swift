@@ -1,0 +1,91 @@
+/// The Python peers the tests run. Each takes the ready-file path first, writes it atomically once listening, and
+/// exits when its standard input is closed.
+enum Scripts {
+    /// An SMTP sink (aiosmtpd) on a free loopback port. Arguments: READY OUTDIR.
+    /// The ready file holds the port. Message N is stored as `N.eml` (bytes as received) and `N.json` (envelope);
+    /// the `.eml` appears last, atomically.
+    static let smtpSink = #"""
+        import asyncio, json, os, sys
+        from aiosmtpd.smtp import SMTP
+
+        def publish(path, data):
+            with open(path + ".part", "wb") as f:
+                f.write(data)
+            os.replace(path + ".part", path)
+
+        class Recorder:
+            def __init__(self, outdir):
+                self.outdir, self.received = outdir, 0
+
+            async def handle_DATA(self, server, session, envelope):
+                self.received += 1
+                stem = os.path.join(self.outdir, str(self.received))
+                envelope_info = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos}
+                publish(stem + ".json", json.dumps(envelope_info).encode())
+                publish(stem + ".eml", envelope.original_content or envelope.content)
+                return "250 stored"
+
+        async def main(ready, outdir):
+            os.makedirs(outdir, exist_ok=True)
+            loop = asyncio.get_running_loop()
+            recorder = Recorder(outdir)
+            server = await loop.create_server(lambda: SMTP(recorder, hostname="sink.test"), "127.0.0.1", 0)
+            publish(ready, str(server.sockets[0].getsockname()[1]).encode())
+            await loop.run_in_executor(None, sys.stdin.buffer.read)
+            server.close()
+
+        asyncio.run(main(sys.argv[1], sys.argv[2]))
+        """#
+
+    /// An HTTP listener answering every POST with a fixed status. Arguments: READY OUTDIR STATUS (tcp | unix PATH).
+    /// The ready file holds the TCP port, or `unix`. Request N is stored as `N.json`:
+    /// `{"method", "path", "headers" (lowercased names), "body"}`.
+    static let httpListener = #"""
+        import http.server, json, os, socketserver, sys, threading
+
+        ready, outdir, status, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+        os.makedirs(outdir, exist_ok=True)
+        lock, counter = threading.Lock(), [0]
+
+        def publish(path, data):
+            with open(path + ".part", "wb") as f:
+                f.write(data)
+            os.replace(path + ".part", path)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with lock:
+                    counter[0] += 1
+                    number = counter[0]
+                record = {"method": self.command, "path": self.path, "body": body.decode("utf-8"),
+                          "headers": {k.lower(): v for k, v in self.headers.items()}}
+                publish(os.path.join(outdir, "%d.json" % number), json.dumps(record).encode())
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.send_header("Connection", "close")
+                self.end_headers()
+
+            def address_string(self):
+                return "test-client"
+
+            def log_message(self, *args):
+                pass
+
+        class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+        if mode == "unix":
+            server = UnixHTTPServer(sys.argv[5], Handler)
+            label = "unix"
+        else:
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            label = str(server.server_address[1])
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        publish(ready, label.encode())
+        sys.stdin.buffer.read()
+        server.shutdown()
+        """#
+}

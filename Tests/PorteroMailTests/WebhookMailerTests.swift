@@ -1,0 +1,168 @@
+import Foundation
+import PorteroMail
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("Webhook transport")
+struct WebhookMailerTests {
+    enum Transport: String, CaseIterable, Sendable {
+        case tcp
+        case unix
+    }
+
+    /// Starts the HTTP listener answering `status`; returns it and the webhook target that reaches it.
+    static func listener(_ transport: Transport, status: Int, in directory: ScratchDirectory) async throws
+        -> (ScriptServer, String)
+    {
+        var arguments = [directory.file("requests"), String(status), transport.rawValue]
+        let socket = directory.file("hook.sock")
+        if transport == .unix { arguments.append(socket) }
+        let server = try await ScriptServer(
+            script: Scripts.httpListener, name: "http_listener.py", arguments: arguments, in: directory
+        )
+        let target = transport == .unix ? "unix:\(socket):/hooks/mail" : "http://127.0.0.1:\(server.ready)/hooks/mail"
+        return (server, target)
+    }
+
+    @Test(arguments: Transport.allCases)
+    func postsTheJSONWithAllFields(transport: Transport) async throws {
+        let directory = try ScratchDirectory("webhook")
+        defer { directory.remove() }
+        let (server, target) = try await Self.listener(transport, status: 202, in: directory)
+        defer { server.stop() }
+        let user = UUID()
+        let message = MailTemplates.verification(
+            code: "012345", ttl: "15 minutes", to: "alice@example.test",
+            userID: user)
+
+        try await WebhookMailer(target: target).deliver(message)
+
+        let recorded = directory.file("requests/1.json")
+        #expect(await waitUntil { FileManager.default.fileExists(atPath: recorded) })
+        let request = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: recorded))) as? [String: Any]
+        )
+        #expect(request["method"] as? String == "POST")
+        #expect(request["path"] as? String == "/hooks/mail")
+        let headers = try #require(request["headers"] as? [String: String])
+        #expect(headers["content-type"] == "application/json")
+        #expect(headers["connection"] == "close")
+        #expect(headers["host"] == (transport == .unix ? "localhost" : target.split(separator: "/")[1].description))
+        let bodyText = try #require(request["body"] as? String)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(bodyText.utf8)) as? [String: Any])
+        #expect(Set(body.keys) == ["to", "subject", "text", "kind", "code", "user_id"])
+        #expect(body["to"] as? String == "alice@example.test")
+        #expect(body["subject"] as? String == message.subject)
+        #expect(body["text"] as? String == message.text)
+        #expect(body["kind"] as? String == "verify_email")
+        #expect(body["code"] as? String == "012345")
+        #expect(body["user_id"] as? String == user.uuidString.lowercased())
+    }
+
+    @Test func absentCodeAndUserAreNull() async throws {
+        let directory = try ScratchDirectory("webhook")
+        defer { directory.remove() }
+        let (server, target) = try await Self.listener(.unix, status: 200, in: directory)
+        defer { server.stop() }
+        let message = MailMessage(id: UUID(), to: "a@example.test", subject: "S", text: "T\n", kind: "verify_email")
+
+        try await WebhookMailer(target: target).deliver(message)
+
+        let recorded = directory.file("requests/1.json")
+        #expect(await waitUntil { FileManager.default.fileExists(atPath: recorded) })
+        let request = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: recorded)))
+        let bodyText = try #require((request as? [String: Any])?["body"] as? String)
+        #expect(bodyText.contains("\"code\":null"))
+        #expect(bodyText.contains("\"user_id\":null"))
+    }
+
+    @Test(arguments: Transport.allCases)
+    func aServerErrorIsAMailError(transport: Transport) async throws {
+        let directory = try ScratchDirectory("webhook")
+        defer { directory.remove() }
+        let (server, target) = try await Self.listener(transport, status: 500, in: directory)
+        defer { server.stop() }
+        let message = MailTemplates.passwordReset(code: "987654", ttl: "15 minutes", to: "alice@example.test")
+
+        let error = await #expect(throws: MailError.self) { try await WebhookMailer(target: target).deliver(message) }
+        #expect(error?.code == .badResponse)
+        let description = error.map { "\($0)" } ?? ""
+        #expect(description.contains("500"))
+        #expect(!description.contains("987654"))
+    }
+
+    @Test func nobodyListeningIsAConnectionFailure() async throws {
+        let directory = try ScratchDirectory("webhook")
+        defer { directory.remove() }
+        let message = MailTemplates.passwordReset(code: "987654", ttl: "15 minutes", to: "alice@example.test")
+        let mailer = try WebhookMailer(target: "unix:\(directory.file("nobody.sock")):/hook")
+
+        let error = await #expect(throws: MailError.self) { try await mailer.deliver(message) }
+        #expect(error?.code == .connectionFailed)
+    }
+
+    @Test func aSilentServerTimesOut() async throws {
+        let directory = try ScratchDirectory("webhook")
+        defer { directory.remove() }
+        // A Unix socket that listens but never accepts or answers.
+        let path = directory.file("silent.sock")
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path.utf8.prefix($0.count - 1)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        try #require(bound == 0 && listen(fd, 4) == 0)
+        let mailer = try WebhookMailer(target: "unix:\(path):/hook", timeout: .milliseconds(300))
+        let message = MailTemplates.passwordReset(code: "987654", ttl: "15 minutes", to: "alice@example.test")
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        let error = await #expect(throws: MailError.self) { try await mailer.deliver(message) }
+        #expect(error?.code == .timedOut)
+        #expect(clock.now - started < .seconds(10))
+    }
+
+    @Test(arguments: [
+        ("http://127.0.0.1:8080/hooks/mail", WebhookMailer.Endpoint.tcp(host: "127.0.0.1", port: 8080), "/hooks/mail"),
+        ("http://mail-relay.internal", .tcp(host: "mail-relay.internal", port: 80), "/"),
+        ("HTTP://[::1]:9000/h?x=1", .tcp(host: "::1", port: 9000), "/h?x=1"),
+        ("http://localhost:81?x", .tcp(host: "localhost", port: 81), "/?x"),
+        ("unix:/run/relay/hook.sock:/mail", .unix(path: "/run/relay/hook.sock"), "/mail"),
+        ("unix:/run/relay/hook.sock", .unix(path: "/run/relay/hook.sock"), "/"),
+    ])
+    func targetsAreParsed(target: String, endpoint: WebhookMailer.Endpoint, path: String) throws {
+        let mailer = try WebhookMailer(target: target)
+        #expect(mailer.endpoint == endpoint)
+        #expect(mailer.path == path)
+    }
+
+    @Test(arguments: [
+        "https://hooks.example/mail",
+        "ftp://hooks.example/mail",
+        "http://:80/x",
+        "http://host:0/x",
+        "http://host:70000/x",
+        "http://user:pass@host/x",
+        "http://host/a b",
+        "http://[::1/x",
+        "unix:relative.sock:/x",
+        "unix:/run/hook.sock:mail",
+        "",
+    ])
+    func badTargetsAreRefused(target: String) {
+        let error = #expect(throws: MailError.self) { try WebhookMailer(target: target) }
+        #expect(error?.code == .invalidConfiguration)
+        if target.hasPrefix("https") {
+            #expect(error?.description.contains("https:// is not supported") == true)
+        }
+    }
+}
