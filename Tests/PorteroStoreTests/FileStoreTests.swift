@@ -17,13 +17,19 @@ func openStore(
     // copy of every descriptor, our lock included (flock locks belong to the open file description). So a lock
     // this process just released may still be held for a moment; wait for it rather than fail.
     let deadline = ContinuousClock.now + .seconds(5)
+    let now: @Sendable () -> Date
+    if let clock {
+        now = clock.now
+    } else {
+        now = { Date() }
+    }
     while true {
         do {
             return try await FileStore<KeyValueState>.open(
                 directory: directory.path,
                 configuration: configuration,
                 logger: recorder.logger,
-                now: clock?.now ?? { Date() }
+                now: now
             )
         } catch let error as StoreError where error.code == .directoryLocked && waitForLock && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
