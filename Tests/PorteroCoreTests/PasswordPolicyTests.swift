@@ -31,7 +31,10 @@ struct PasswordPolicyTests {
         #expect(
             try policy.validate("correct horse battery staple", algorithm: .argon2id) == "correct horse battery staple")
         // Full-width letters and digits become ASCII.
-        #expect(try policy.validate("ｐａｓｓｗｏｒｄ１２３", algorithm: .argon2id) == "password123")
+        #expect(try policy.validate("ｔｅａｐｏｔ ｓｏｎｇ ４１８", algorithm: .argon2id) == "teapot song 418")
+        // …which is why a full-width common password is still refused, as is a common word with digits.
+        #expect(throws: PasswordPolicyFailure.self) { try policy.validate("ｐａｓｓｗｏｒｄ１２３", algorithm: .argon2id) }
+        #expect(throws: PasswordPolicyFailure.self) { try policy.validate("dragon2024!", algorithm: .argon2id) }
         // The "ﬁ" ligature becomes two letters.
         #expect(try policy.validate("ﬁle cabinet", algorithm: .argon2id) == "file cabinet")
         // Composed and decomposed accents become the same string.

@@ -16,6 +16,15 @@ enum CommonPasswords {
         entries.contains(candidate)
     }
 
+    /// Whether `candidate` is a listed password, or one with digits and punctuation tacked on or in front
+    /// (`password123`, `dragon2024!`, `1qwerty`): the commonest way of "strengthening" a listed word.
+    static func isCommon(_ candidate: String) -> Bool {
+        if entries.contains(candidate) { return true }
+        let isFiller: (Character) -> Bool = { $0.isNumber || $0.isPunctuation || $0.isSymbol || $0 == " " }
+        let core = String(candidate.drop(while: isFiller).reversed().drop(while: isFiller).reversed())
+        return core.count >= 4 && core != candidate && entries.contains(core)
+    }
+
     /// How many entries the list has.
     static var count: Int { entries.count }
 

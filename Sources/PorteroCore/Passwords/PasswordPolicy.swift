@@ -67,7 +67,7 @@ public struct PasswordPolicy: Sendable, Hashable {
         if algorithm == .bcrypt, password.utf8.count > 72 {
             throw .tooManyBytesForBcrypt()
         }
-        if CommonPasswords.contains(password.lowercased()) {
+        if CommonPasswords.isCommon(password.lowercased()) {
             throw .tooCommon()
         }
         return password
