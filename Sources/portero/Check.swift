@@ -24,10 +24,8 @@ struct Check: AsyncParsableCommand {
     var repair = false
 
     func run() async throws {
-        var flags = ConfigurationFlags()
-        flags.configPath = configPath
-        flags.dataDir = dataDirectory
-        let directory = try await CommandSupport.loadConfiguration(flags).dataDirectory
+        let values = dataDirectory.map { ["data_dir": $0] } ?? [:]
+        let directory = try await CommandSupport.loadConfiguration(configPath: configPath, values: values).dataDirectory
         let report: CheckReport
         do {
             report = try StoreChecker.check(directory: directory, stateType: StoreState.self, repair: repair)

@@ -33,10 +33,12 @@ struct Serve: AsyncParsableCommand {
 enum CommandSupport {
     /// Loads the configuration or exits with status 78 (EX_CONFIG) and one line naming the key.
     static func loadConfiguration(_ flags: ConfigurationFlags) async throws -> PorteroConfiguration {
-        let loader = ConfigurationLoader(
-            file: flags.configPath.map { .explicit($0) },
-            flags: flags.values
-        )
+        try await loadConfiguration(configPath: flags.configPath, values: flags.values)
+    }
+
+    /// Loads the configuration with the given flag values (by key).
+    static func loadConfiguration(configPath: String?, values: [String: String]) async throws -> PorteroConfiguration {
+        let loader = ConfigurationLoader(file: configPath.map { .explicit($0) }, flags: values)
         do {
             return try await loader.load()
         } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import PorteroMail
+import PorteroTestSupport
 import Testing
 
 @Suite("Maildir transport")
@@ -14,7 +15,7 @@ struct MaildirMailerTests {
     }
 
     @Test func deliveryLandsInNewWithMode0600() async throws {
-        let directory = try ScratchDirectory("maildir")
+        let directory = try TestDirectory("maildir")
         defer { directory.remove() }
         let maildir = directory.file("mail")
         let mailer = MaildirMailer(
@@ -59,7 +60,7 @@ struct MaildirMailerTests {
     }
 
     @Test func twoDeliveriesGetDistinctNames() async throws {
-        let directory = try ScratchDirectory("maildir")
+        let directory = try TestDirectory("maildir")
         defer { directory.remove() }
         let fixed = Date(timeIntervalSince1970: 1_751_360_703)
         let mailer = MaildirMailer(directory: directory.path, from: "portero@host.example", currentDate: { fixed })
@@ -79,7 +80,7 @@ struct MaildirMailerTests {
     }
 
     @Test func anUnusableDirectoryIsAnIOError() async throws {
-        let directory = try ScratchDirectory("maildir")
+        let directory = try TestDirectory("maildir")
         defer { directory.remove() }
         let blocker = try directory.write("not-a-directory", "x")
         let mailer = MaildirMailer(directory: blocker + "/mail", from: "portero@host.example")
@@ -91,7 +92,7 @@ struct MaildirMailerTests {
     }
 
     @Test func headerInjectionIsRefusedBeforeAnythingIsWritten() async throws {
-        let directory = try ScratchDirectory("maildir")
+        let directory = try TestDirectory("maildir")
         defer { directory.remove() }
         let mailer = MaildirMailer(directory: directory.file("mail"), from: "portero@host.example")
         let message = MailTemplates.verification(code: "012345", ttl: "15 minutes", to: "a@x.test\r\nBcc: b@x.test")

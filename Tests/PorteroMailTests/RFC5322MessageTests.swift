@@ -1,5 +1,6 @@
 import Foundation
 import PorteroMail
+import PorteroTestSupport
 import Testing
 
 @Suite("RFC 5322 message")

@@ -1,5 +1,6 @@
 import Foundation
 import PorteroMail
+import PorteroTestSupport
 import Testing
 
 @Suite("Sendmail transport")
@@ -20,10 +21,10 @@ struct SendmailMailerTests {
         ]
     )
     func deliversThroughMsmtp(message: MailMessage) async throws {
-        let directory = try ScratchDirectory("sendmail-e2e")
+        let directory = try TestDirectory("sendmail-e2e")
         defer { directory.remove() }
         let sink = try await ScriptServer(
-            script: Scripts.smtpSink, name: "smtp_sink.py", arguments: [directory.file("received")], in: directory
+            script: PeerScripts.smtpSink, name: "smtp_sink.py", arguments: [directory.file("received")], in: directory
         )
         defer { sink.stop() }
         let port = try #require(Int(sink.ready))
@@ -79,7 +80,7 @@ struct SendmailMailerTests {
     }
 
     @Test func whatTheCommandPrintsIsQuotedWithCodeRecipientAndBodyRedacted() async throws {
-        let directory = try ScratchDirectory("sendmail-echo")
+        let directory = try TestDirectory("sendmail-echo")
         defer { directory.remove() }
         // Prints the whole message back on standard error, then fails.
         let script = try directory.write(
@@ -100,7 +101,7 @@ struct SendmailMailerTests {
     }
 
     @Test func aCommandThatRunsTooLongIsKilled() async throws {
-        let directory = try ScratchDirectory("sendmail-slow")
+        let directory = try TestDirectory("sendmail-slow")
         defer { directory.remove() }
         let script = try directory.write("slow", "#!/bin/sh\nexec sleep 60\n", permissions: 0o755)
         let mailer = try SendmailMailer(command: script, from: Self.from, timeout: .milliseconds(300))
@@ -114,7 +115,7 @@ struct SendmailMailerTests {
     }
 
     @Test func cancellingTheDeliveryKillsTheCommand() async throws {
-        let directory = try ScratchDirectory("sendmail-cancel")
+        let directory = try TestDirectory("sendmail-cancel")
         defer { directory.remove() }
         let marker = directory.file("started")
         let script = try directory.write("slow", "#!/bin/sh\ntouch '\(marker)'\nexec sleep 60\n", permissions: 0o755)
@@ -157,7 +158,7 @@ struct SendmailMailerTests {
     }
 
     @Test func theCommandGetsAMinimalEnvironmentAndTheMessageWithLFEndings() async throws {
-        let directory = try ScratchDirectory("sendmail-env")
+        let directory = try TestDirectory("sendmail-env")
         defer { directory.remove() }
         let script = try directory.write(
             "capture",

@@ -1,5 +1,6 @@
 import Foundation
 import PorteroMail
+import PorteroTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -14,14 +15,14 @@ struct WebhookMailerTests {
     }
 
     /// Starts the HTTP listener answering `status`; returns it and the webhook target that reaches it.
-    static func listener(_ transport: Transport, status: Int, in directory: ScratchDirectory) async throws
+    static func listener(_ transport: Transport, status: Int, in directory: TestDirectory) async throws
         -> (ScriptServer, String)
     {
         var arguments = [directory.file("requests"), String(status), transport.rawValue]
         let socket = directory.file("hook.sock")
         if transport == .unix { arguments.append(socket) }
         let server = try await ScriptServer(
-            script: Scripts.httpListener, name: "http_listener.py", arguments: arguments, in: directory
+            script: PeerScripts.httpListener, name: "http_listener.py", arguments: arguments, in: directory
         )
         let target = transport == .unix ? "unix:\(socket):/hooks/mail" : "http://127.0.0.1:\(server.ready)/hooks/mail"
         return (server, target)
@@ -29,7 +30,7 @@ struct WebhookMailerTests {
 
     @Test(arguments: Transport.allCases)
     func postsTheJSONWithAllFields(transport: Transport) async throws {
-        let directory = try ScratchDirectory("webhook")
+        let directory = try TestDirectory("webhook")
         defer { directory.remove() }
         let (server, target) = try await Self.listener(transport, status: 202, in: directory)
         defer { server.stop() }
@@ -63,7 +64,7 @@ struct WebhookMailerTests {
     }
 
     @Test func absentCodeAndUserAreNull() async throws {
-        let directory = try ScratchDirectory("webhook")
+        let directory = try TestDirectory("webhook")
         defer { directory.remove() }
         let (server, target) = try await Self.listener(.unix, status: 200, in: directory)
         defer { server.stop() }
@@ -81,7 +82,7 @@ struct WebhookMailerTests {
 
     @Test(arguments: Transport.allCases)
     func aServerErrorIsAMailError(transport: Transport) async throws {
-        let directory = try ScratchDirectory("webhook")
+        let directory = try TestDirectory("webhook")
         defer { directory.remove() }
         let (server, target) = try await Self.listener(transport, status: 500, in: directory)
         defer { server.stop() }
@@ -95,7 +96,7 @@ struct WebhookMailerTests {
     }
 
     @Test func nobodyListeningIsAConnectionFailure() async throws {
-        let directory = try ScratchDirectory("webhook")
+        let directory = try TestDirectory("webhook")
         defer { directory.remove() }
         let message = MailTemplates.passwordReset(code: "987654", ttl: "15 minutes", to: "alice@example.test")
         let mailer = try WebhookMailer(target: "unix:\(directory.file("nobody.sock")):/hook")
@@ -105,7 +106,7 @@ struct WebhookMailerTests {
     }
 
     @Test func aSilentServerTimesOut() async throws {
-        let directory = try ScratchDirectory("webhook")
+        let directory = try TestDirectory("webhook")
         defer { directory.remove() }
         // A Unix socket that listens but never accepts or answers.
         let path = directory.file("silent.sock")

@@ -10,7 +10,7 @@ import Testing
 enum TinyFilesystem {
     /// True when this process can mount a tmpfs (root with CAP_SYS_ADMIN).
     static let available: Bool = {
-        guard getuid() == 0, let directory = try? StoreTestDirectory("tmpfs-probe") else { return false }
+        guard getuid() == 0, let directory = try? TestDirectory("tmpfs-probe") else { return false }
         defer { directory.remove() }
         guard Glibc.mount("tmpfs", directory.path, "tmpfs", 0, "size=16k,mode=0700") == 0 else { return false }
         umount2(directory.path, Int32(MNT_DETACH))
@@ -18,11 +18,11 @@ enum TinyFilesystem {
     }()
 
     /// Mounts a tmpfs of `kilobytes` on `directory`.
-    static func mount(on directory: StoreTestDirectory, kilobytes: Int) -> Bool {
+    static func mount(on directory: TestDirectory, kilobytes: Int) -> Bool {
         Glibc.mount("tmpfs", directory.path, "tmpfs", 0, "size=\(kilobytes)k,mode=0700") == 0
     }
 
-    static func unmount(_ directory: StoreTestDirectory) {
+    static func unmount(_ directory: TestDirectory) {
         umount2(directory.path, Int32(MNT_DETACH))
     }
 }
@@ -30,7 +30,7 @@ enum TinyFilesystem {
 @Suite struct FileStoreFailStopTests {
     @Test(.enabled(if: TinyFilesystem.available, "mounting a tmpfs needs root"))
     func fullDiskStopsWritesButNotReads() async throws {
-        let mountPoint = try StoreTestDirectory("failstop")
+        let mountPoint = try TestDirectory("failstop")
         defer { mountPoint.remove() }
         try #require(TinyFilesystem.mount(on: mountPoint, kilobytes: 32))
         defer { TinyFilesystem.unmount(mountPoint) }
@@ -91,7 +91,7 @@ enum TinyFilesystem {
     /// A snapshot that does not fit fails on its own: the temp file goes, older files stay, the log goes on.
     @Test(.enabled(if: TinyFilesystem.available, "mounting a tmpfs needs root"))
     func snapshotThatDoesNotFitKeepsTheLogWritable() async throws {
-        let mountPoint = try StoreTestDirectory("snapshot-full")
+        let mountPoint = try TestDirectory("snapshot-full")
         defer { mountPoint.remove() }
         try #require(TinyFilesystem.mount(on: mountPoint, kilobytes: 64))
         defer { TinyFilesystem.unmount(mountPoint) }

@@ -9,7 +9,7 @@ import Testing
     /// Cutting the last segment anywhere inside its last three records loses exactly the records not complete
     /// before the cut, and the cut is logged.
     @Test func tornWriteAtEveryOffsetOfTheLastThreeRecords() async throws {
-        let directory = try StoreTestDirectory("torn-every-offset")
+        let directory = try TestDirectory("torn-every-offset")
         defer { directory.remove() }
         let log = try await RecordedLog.make(in: directory, records: 8)
         #expect(log.lineCount == 9)
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func zeroedTailIsCut() async throws {
-        let directory = try StoreTestDirectory("zeroed-tail")
+        let directory = try TestDirectory("zeroed-tail")
         defer { directory.remove() }
         let log = try await RecordedLog.make(in: directory, records: 6)
 
@@ -67,7 +67,7 @@ import Testing
 
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
     func randomTailIsCut(seed: UInt64) async throws {
-        let directory = try StoreTestDirectory("random-tail")
+        let directory = try TestDirectory("random-tail")
         defer { directory.remove() }
         let log = try await RecordedLog.make(in: directory, records: 6)
         var generator = SplitMix64(seed: seed)
@@ -82,7 +82,7 @@ import Testing
     }
 
     @Test func flippedBitInTheLastRecordIsCut() async throws {
-        let directory = try StoreTestDirectory("flip-last")
+        let directory = try TestDirectory("flip-last")
         defer { directory.remove() }
         let log = try await RecordedLog.make(in: directory, records: 6)
         let last = log.lineCount - 1
@@ -97,7 +97,7 @@ import Testing
     /// A flipped bit anywhere in a record that is not the last refuses start-up, naming the file and line; the
     /// checker reports the same place.
     @Test func flippedBitInAnEarlierRecordRefusesStartUp() async throws {
-        let directory = try StoreTestDirectory("flip-middle")
+        let directory = try TestDirectory("flip-middle")
         defer { directory.remove() }
         let log = try await RecordedLog.make(in: directory, records: 6)
         let target = 3
@@ -122,7 +122,7 @@ import Testing
     }
 
     @Test func seqGapRefusesStartUp() async throws {
-        let directory = try StoreTestDirectory("gap")
+        let directory = try TestDirectory("gap")
         defer { directory.remove() }
         let path = directory.file(LogFixture.segmentName(1))
         let lines = [LogFixture.header(1), LogFixture.put(2), LogFixture.put(3), LogFixture.put(5), LogFixture.put(6)]
@@ -134,7 +134,7 @@ import Testing
     }
 
     @Test func repeatedSeqInTheLastLineRefusesStartUp() async throws {
-        let directory = try StoreTestDirectory("repeat")
+        let directory = try TestDirectory("repeat")
         defer { directory.remove() }
         let path = directory.file(LogFixture.segmentName(1))
         try writeBytes(LogFixture.segment(1, through: 3) + LogFixture.put(3), to: path)
@@ -144,7 +144,7 @@ import Testing
     }
 
     @Test func recordTheStateRejectsRefusesStartUp() async throws {
-        let directory = try StoreTestDirectory("rejected")
+        let directory = try TestDirectory("rejected")
         defer { directory.remove() }
         let path = directory.file(LogFixture.segmentName(1))
         try writeBytes(
@@ -157,7 +157,7 @@ import Testing
     }
 
     @Test func damageInAnEarlierSegmentRefusesStartUp() async throws {
-        let directory = try StoreTestDirectory("earlier-segment")
+        let directory = try TestDirectory("earlier-segment")
         defer { directory.remove() }
         let first = directory.file(LogFixture.segmentName(1))
         var damaged = LogFixture.segment(1, through: 3)
@@ -177,7 +177,7 @@ import Testing
     }
 
     @Test func missingRecordsRefuseStartUp() async throws {
-        let directory = try StoreTestDirectory("missing")
+        let directory = try TestDirectory("missing")
         defer { directory.remove() }
         try writeBytes(LogFixture.segment(1, through: 3), to: directory.file(LogFixture.segmentName(1)))
         try writeBytes(LogFixture.segment(6, through: 7), to: directory.file(LogFixture.segmentName(6)))
@@ -191,7 +191,7 @@ import Testing
     }
 
     @Test func newerSegmentFormatIsRefused() async throws {
-        let directory = try StoreTestDirectory("segment-format")
+        let directory = try TestDirectory("segment-format")
         defer { directory.remove() }
         try writeBytes(
             LogFixture.header(1, format: 2) + LogFixture.put(2), to: directory.file(LogFixture.segmentName(1)))
@@ -201,7 +201,7 @@ import Testing
     }
 
     @Test func newerSnapshotFormatIsRefused() async throws {
-        let directory = try StoreTestDirectory("snapshot-format")
+        let directory = try TestDirectory("snapshot-format")
         defer { directory.remove() }
         let file = LogFormat.snapshotFile(
             format: 2,
@@ -216,7 +216,7 @@ import Testing
     }
 
     @Test func anySnapshotDigitCountIsRead() async throws {
-        let directory = try StoreTestDirectory("digits")
+        let directory = try TestDirectory("digits")
         defer { directory.remove() }
         var state = KeyValueState()
         state.apply(.put(key: "from", value: "snapshot"), seq: 3, at: Date(timeIntervalSince1970: 1))
@@ -232,7 +232,7 @@ import Testing
     }
 
     /// Opens the store, expecting the last segment to be cut to its first `keepingLines` lines with one warning.
-    private func expectCut(_ directory: StoreTestDirectory, log: RecordedLog, keepingLines lines: Int) async throws {
+    private func expectCut(_ directory: TestDirectory, log: RecordedLog, keepingLines lines: Int) async throws {
         let recorder = StoreLogRecorder()
         let store = try await openStore(directory, recorder: recorder)
         #expect(await store.state == log.states[lines - 1])
@@ -245,7 +245,7 @@ import Testing
     }
 
     /// Opens the store expecting start-up to be refused.
-    private func refusal(_ directory: StoreTestDirectory) async throws -> StoreError {
+    private func refusal(_ directory: TestDirectory) async throws -> StoreError {
         do {
             let store = try await openStore(directory)
             await store.close(snapshot: false)

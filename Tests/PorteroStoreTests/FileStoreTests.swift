@@ -7,7 +7,7 @@ import Testing
 
 /// Opens a file store of the test state in `directory`.
 func openStore(
-    _ directory: StoreTestDirectory,
+    _ directory: TestDirectory,
     recorder: StoreLogRecorder = StoreLogRecorder(),
     configuration: FileStoreConfiguration = FileStoreConfiguration(),
     clock: StoreTestClock? = nil,
@@ -48,7 +48,7 @@ func mode(_ path: String) -> mode_t? {
 
 @Suite struct FileStoreTests {
     @Test func reopenRestoresTheState() async throws {
-        let directory = try StoreTestDirectory("reopen")
+        let directory = try TestDirectory("reopen")
         defer { directory.remove() }
         let store = try await openStore(directory)
         for index in 0..<20 {
@@ -78,7 +78,7 @@ func mode(_ path: String) -> mode_t? {
     }
 
     @Test func linesHaveTheDocumentedShape() async throws {
-        let directory = try StoreTestDirectory("shape")
+        let directory = try TestDirectory("shape")
         defer { directory.remove() }
         let store = try await openStore(directory)
         try await store.write { $0.append(.put(key: "a/b \"quoted\"\n", value: "é")) }
@@ -108,7 +108,7 @@ func mode(_ path: String) -> mode_t? {
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/jq"), "needs /usr/bin/jq"))
     func jqReadsEveryLine() async throws {
-        let directory = try StoreTestDirectory("jq")
+        let directory = try TestDirectory("jq")
         defer { directory.remove() }
         let store = try await openStore(directory)
         for index in 0..<5 {
@@ -137,7 +137,7 @@ func mode(_ path: String) -> mode_t? {
     }
 
     @Test func snapshotThenReopen() async throws {
-        let directory = try StoreTestDirectory("snapshot")
+        let directory = try TestDirectory("snapshot")
         defer { directory.remove() }
         let store = try await openStore(directory)
         for index in 0..<10 {
@@ -183,7 +183,7 @@ func mode(_ path: String) -> mode_t? {
     }
 
     @Test func snapshotsPruneWhatTheyCover() async throws {
-        let directory = try StoreTestDirectory("prune")
+        let directory = try TestDirectory("prune")
         defer { directory.remove() }
         let store = try await openStore(directory)
         var seqs: [UInt64] = []
@@ -210,7 +210,7 @@ func mode(_ path: String) -> mode_t? {
     }
 
     @Test func snapshotCompactsOnDiskAndInMemory() async throws {
-        let directory = try StoreTestDirectory("compact")
+        let directory = try TestDirectory("compact")
         defer { directory.remove() }
         let clock = StoreTestClock()
         let store = try await openStore(directory, clock: clock)
@@ -230,7 +230,7 @@ func mode(_ path: String) -> mode_t? {
     }
 
     @Test func snapshotIfDueCountsRecordsAndTime() async throws {
-        let directory = try StoreTestDirectory("due")
+        let directory = try TestDirectory("due")
         defer { directory.remove() }
         let clock = StoreTestClock()
         let configuration = FileStoreConfiguration(snapshotEveryRecords: 5, snapshotInterval: .seconds(600))
@@ -263,7 +263,7 @@ func mode(_ path: String) -> mode_t? {
     }
 
     @Test func modesAreOwnerOnly() async throws {
-        let parent = try StoreTestDirectory("modes")
+        let parent = try TestDirectory("modes")
         defer { parent.remove() }
         let fresh = parent.file("fresh/nested")
         let store = try await FileStore<KeyValueState>.open(
@@ -293,7 +293,7 @@ func mode(_ path: String) -> mode_t? {
     }
 
     @Test func secondOpenFailsNamingTheLock() async throws {
-        let directory = try StoreTestDirectory("lock")
+        let directory = try TestDirectory("lock")
         defer { directory.remove() }
         let store = try await openStore(directory)
         do {
@@ -315,7 +315,7 @@ func mode(_ path: String) -> mode_t? {
     }
 
     @Test func concurrentWritersShareFsyncs() async throws {
-        let directory = try StoreTestDirectory("group")
+        let directory = try TestDirectory("group")
         defer { directory.remove() }
         let store = try await openStore(directory)
         let writers = 64
@@ -335,7 +335,7 @@ func mode(_ path: String) -> mode_t? {
     }
 
     @Test func withoutGroupCommitEveryWriteSyncs() async throws {
-        let directory = try StoreTestDirectory("nogroup")
+        let directory = try TestDirectory("nogroup")
         defer { directory.remove() }
         let store = try await openStore(directory, configuration: FileStoreConfiguration(groupCommit: false))
         let writers = 16
@@ -352,7 +352,7 @@ func mode(_ path: String) -> mode_t? {
     }
 
     @Test func writesDuringSnapshotsSurvive() async throws {
-        let directory = try StoreTestDirectory("busy-snapshot")
+        let directory = try TestDirectory("busy-snapshot")
         defer { directory.remove() }
         let store = try await openStore(directory)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -383,7 +383,7 @@ func mode(_ path: String) -> mode_t? {
     }
 
     @Test func closeWaitsForWritesAndRefusesLaterOnes() async throws {
-        let directory = try StoreTestDirectory("close")
+        let directory = try TestDirectory("close")
         defer { directory.remove() }
         let store = try await openStore(directory)
         let acknowledged = try await withThrowingTaskGroup(of: String?.self) { group in
@@ -421,7 +421,7 @@ func mode(_ path: String) -> mode_t? {
     }
 
     @Test func invalidNewerSnapshotIsSkippedWithAWarning() async throws {
-        let directory = try StoreTestDirectory("bad-snapshot")
+        let directory = try TestDirectory("bad-snapshot")
         defer { directory.remove() }
         let store = try await openStore(directory)
         try await store.write { $0.append(.put(key: "a", value: "1")) }

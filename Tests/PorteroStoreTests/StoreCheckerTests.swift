@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct StoreCheckerTests {
     @Test func healthyDirectory() async throws {
-        let directory = try StoreTestDirectory("check-healthy")
+        let directory = try TestDirectory("check-healthy")
         defer { directory.remove() }
         let store = try await openStore(directory)
         for index in 0..<5 {
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func listsEveryProblemNotJustTheFirst() async throws {
-        let directory = try StoreTestDirectory("check-many")
+        let directory = try TestDirectory("check-many")
         defer { directory.remove() }
         let log = try await RecordedLog.make(in: directory, records: 8)
         var damaged = log.bytes
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func repairCutsATornTailAfterKeepingACopy() async throws {
-        let directory = try StoreTestDirectory("check-repair")
+        let directory = try TestDirectory("check-repair")
         defer { directory.remove() }
         let log = try await RecordedLog.make(in: directory, records: 6)
         let damaged = log.bytes + Array("{\"seq\":8,\"at\":\"2026-11-23T15:3".utf8)
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func repairNeverTouchesMidLogDamage() async throws {
-        let directory = try StoreTestDirectory("check-no-repair")
+        let directory = try TestDirectory("check-no-repair")
         defer { directory.remove() }
         let log = try await RecordedLog.make(in: directory, records: 6)
         var damaged = log.bytes
@@ -95,7 +95,7 @@ import Testing
     }
 
     @Test func lockHeldByARunningStore() async throws {
-        let directory = try StoreTestDirectory("check-locked")
+        let directory = try TestDirectory("check-locked")
         defer { directory.remove() }
         let store = try await openStore(directory)
         try await store.write { $0.append(.put(key: "a", value: "1")) }

@@ -8,7 +8,7 @@ import Testing
 @Suite struct StoreConformanceTests {
     @Test(arguments: StoreConformanceCheck.allCases)
     func fileStore(_ check: StoreConformanceCheck) async throws {
-        let directory = try StoreTestDirectory("conformance-\(check)")
+        let directory = try TestDirectory("conformance-\(check)")
         defer { directory.remove() }
         let recorder = StoreLogRecorder()
         let store = try await FileStore<KeyValueState>.open(
@@ -37,7 +37,7 @@ import Testing
 
     @Test(arguments: StoreConformanceCheck.allCases)
     func fileStoreWithoutGroupCommit(_ check: StoreConformanceCheck) async throws {
-        let directory = try StoreTestDirectory("conformance-single-\(check)")
+        let directory = try TestDirectory("conformance-single-\(check)")
         defer { directory.remove() }
         let store = try await FileStore<KeyValueState>.open(
             directory: directory.path,

@@ -16,7 +16,7 @@ struct RecordedLog {
     var lineCount: Int { lineStarts.count - 1 }
 
     /// Writes `records` records, one transaction each, into a new store in `directory`, and closes it.
-    static func make(in directory: StoreTestDirectory, records: Int) async throws -> RecordedLog {
+    static func make(in directory: TestDirectory, records: Int) async throws -> RecordedLog {
         let store = try await openStore(directory)
         var states = [await store.state]
         for index in 0..<records {

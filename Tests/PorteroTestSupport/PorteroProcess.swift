@@ -1,24 +1,5 @@
 import Foundation
 
-/// A temporary directory for one test, with a short path (Unix socket paths are limited to 107 bytes).
-public struct TestDirectory: Sendable {
-    public let path: String
-
-    public init() throws {
-        var template = Array("/tmp/portero-test-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
-            throw TestClientError("mkdtemp: \(String(cString: strerror(errno)))")
-        }
-        self.path = String(cString: made)
-    }
-
-    public func file(_ name: String) -> String { path + "/" + name }
-
-    public func remove() {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-}
-
 /// What a finished command printed.
 public struct CommandResult: Sendable {
     public var status: Int32

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import PorteroTestSupport
 import Testing
 
 @testable import Systemd

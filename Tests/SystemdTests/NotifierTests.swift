@@ -1,4 +1,5 @@
 import Glibc
+import PorteroTestSupport
 import Testing
 
 @testable import Systemd
@@ -37,7 +38,7 @@ struct NotifierTests {
         #expect(notifier.reloading() == .sent)
         let after = Notifier.monotonicMicroseconds()
 
-        let fields = assignments(try #require(await listener.receive()))
+        let fields = notifyAssignments(try #require(await listener.receive()))
         #expect(fields.keys.sorted() == ["MONOTONIC_USEC", "RELOADING"])
         #expect(fields["RELOADING"] == "1")
         let usec = try #require(fields["MONOTONIC_USEC"].flatMap(UInt64.init))

@@ -1,4 +1,5 @@
 import Glibc
+import PorteroTestSupport
 import Testing
 
 @testable import Systemd
@@ -45,7 +46,7 @@ private enum Sockets {
 @Suite("ListenFDs")
 struct ListenFDsTests {
     @Test func describesFamiliesNamesAndSetsCloseOnExec() throws {
-        let directory = try makeTemporaryDirectory()
+        let directory = try TestDirectory("systemd").path
         let path = directory + "/portero.sock"
         defer {
             unlink(path)

@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import Synchronization
+import PorteroTestSupport
 import Testing
 
 @testable import Systemd

@@ -6,13 +6,13 @@ import Foundation
 
 /// Makes sure the real peers of the end-to-end tests are installed: `msmtp` (Debian package, needs root) and the
 /// Python package `aiosmtpd` (pip). Installs what is missing once per test run.
-actor MailTools {
-    static let shared = MailTools()
+public actor MailTools {
+    public static let shared = MailTools()
 
     private var result: Bool?
 
     /// True when both tools are usable, installing them first if needed.
-    func ensure() -> Bool {
+    public func ensure() -> Bool {
         if let result { return result }
         let ready = ensureMsmtp() && ensureAiosmtpd()
         result = ready

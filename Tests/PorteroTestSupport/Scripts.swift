@@ -1,10 +1,10 @@
 /// The Python peers the tests run. Each takes the ready-file path first, writes it atomically once listening, and
 /// exits when its standard input is closed.
-enum Scripts {
+public enum PeerScripts {
     /// An SMTP sink (aiosmtpd) on a free loopback port. Arguments: READY OUTDIR.
     /// The ready file holds the port. Message N is stored as `N.eml` (bytes as received) and `N.json` (envelope);
     /// the `.eml` appears last, atomically.
-    static let smtpSink = #"""
+    public static let smtpSink = #"""
         import asyncio, json, os, sys
         from aiosmtpd.smtp import SMTP
 
@@ -40,7 +40,7 @@ enum Scripts {
     /// An HTTP listener answering every POST with a fixed status. Arguments: READY OUTDIR STATUS (tcp | unix PATH).
     /// The ready file holds the TCP port, or `unix`. Request N is stored as `N.json`:
     /// `{"method", "path", "headers" (lowercased names), "body"}`.
-    static let httpListener = #"""
+    public static let httpListener = #"""
         import http.server, json, os, socketserver, sys, threading
 
         ready, outdir, status, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]

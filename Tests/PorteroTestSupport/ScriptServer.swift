@@ -1,20 +1,19 @@
-import Foundation
-import Testing
+public import Foundation
 
 /// A test peer written in Python (an SMTP sink, an HTTP listener), run from a script file in a test directory.
 ///
 /// The script gets the ready-file path as its first argument and writes it (atomically) once it listens; it stops
 /// when its standard input reaches end of file, so it also ends if the test process dies. `stop()` closes that
 /// input, then terminates and reaps it.
-final class ScriptServer {
-    let process = Process()
+public final class ScriptServer {
+    public let process = Process()
     private let input = Pipe()
-    let readyFile: String
-    let logFile: String
+    public let readyFile: String
+    public let logFile: String
 
     /// Writes `script` as `name` into `directory`, starts it with `arguments` after the ready-file path, and waits
     /// for the ready file; returns its contents (e.g. the port) through `ready`.
-    init(script: String, name: String, arguments: [String], in directory: ScratchDirectory) async throws {
+    public init(script: String, name: String, arguments: [String], in directory: TestDirectory) async throws {
         let scriptPath = try directory.write(name, script)
         readyFile = directory.file("\(name).ready")
         logFile = directory.file("\(name).log")
@@ -36,12 +35,12 @@ final class ScriptServer {
     }
 
     /// The ready file's contents, trimmed.
-    var ready: String {
+    public var ready: String {
         ((try? String(contentsOfFile: readyFile, encoding: .utf8)) ?? "").trimmingCharacters(
             in: .whitespacesAndNewlines)
     }
 
-    func stop() {
+    public func stop() {
         try? input.fileHandleForWriting.close()
         if process.isRunning {
             process.terminate()
@@ -50,7 +49,7 @@ final class ScriptServer {
     }
 }
 
-struct ScriptServerError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+public struct ScriptServerError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }
