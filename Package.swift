@@ -135,6 +135,7 @@ let package = Package(
             name: "SystemdTests",
             dependencies: [
                 "Systemd",
+                "PorteroTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -10,6 +10,8 @@ public struct AppRequestContext: RequestContext {
     public let channel: any Channel
     /// Sent back as `X-Request-Id` and logged as `REQUEST_ID`.
     public var requestID: String
+    /// The client's address after `trusted_proxies` (set by ``ClientAddressMiddleware``); nil before it ran.
+    public var clientAddress: ClientAddress?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -24,6 +26,14 @@ public struct AppRequestContext: RequestContext {
     public var isUnixSocket: Bool {
         if case .unixDomainSocket = channel.localAddress { return true }
         return false
+    }
+
+    /// The TCP peer's address, or nil on the Unix socket (or when the peer's address cannot be read).
+    public var peerIPAddress: IPAddress? {
+        switch channel.remoteAddress {
+        case .v4, .v6: channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+        default: nil
+        }
     }
 
     /// The TCP peer's address (no port), or `unix` on the Unix socket.

@@ -80,11 +80,14 @@ extension AuthController {
     }
 
     /// POST /password/forgot → 202 always (no enumeration); a reset code is mailed if the account exists.
-    func forgotPassword(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func forgotPassword(_ request: Request, _ context: AppRequestContext, limit: inout RateLimitCheck) async throws
+        -> Response
+    {
         var body = try await JSONBody.parse(request)
         let email = body.email()
         try body.finish()
         guard let email else { throw PorteroError.validation(["email": "is required"]) }
+        try await spend(&limit, emailKey: email.key, context)
         let now = services.now()
         let user = try await services.write { transaction -> User? in
             guard let user = transaction.state.user(emailKey: email.key) else { return nil }

@@ -6,7 +6,9 @@ import PorteroStore
 
 extension AuthController {
     /// POST /register → 201 with the user and a verification token; a 6-digit code is mailed.
-    func register(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func register(_ request: Request, _ context: AppRequestContext, limit: inout RateLimitCheck) async throws
+        -> Response
+    {
         var body = try await JSONBody.parse(request)
         let email = body.email()
         let rawPassword = body.string("password", required: true)
@@ -14,6 +16,7 @@ extension AuthController {
         let password = validatePassword(rawPassword, field: "password", body: &body)
         try body.finish()
         guard let email, let password else { throw PorteroError.validation([:]) }
+        try await spendAddress(&limit, context)
 
         if await services.store.state.user(emailKey: email.key) != nil {
             throw PorteroError(.userExists, "An account with this email already exists.")
@@ -59,17 +62,25 @@ extension AuthController {
     }
 
     /// The user a verification request is about: the Bearer verification token's subject, else `email`.
-    private func verificationSubject(_ request: Request, body: inout JSONBody) async throws -> User {
+    /// - Parameter spend: called with the email's key (typed, or the token's user's) before the account is looked
+    ///   up, so a per-email rate limit counts unknown addresses too.
+    private func verificationSubject(
+        _ request: Request,
+        body: inout JSONBody,
+        spend: (String) async throws -> Void = { _ in }
+    ) async throws -> User {
         if let token = try AuthServices<Store>.bearerToken(request) {
             let claims = try await services.tokens().verifyVerificationToken(token, now: services.now())
             guard let id = UUID(uuidString: claims.sub), let user = await services.store.state.user(id: id) else {
                 throw PorteroError(.userNotFound, "No account matches this verification token.")
             }
+            try await spend(user.emailKey)
             return user
         }
         let email = body.email()
         try body.finish()
         guard let email else { throw PorteroError.validation(["email": "is required"]) }
+        try await spend(email.key)
         guard let user = await services.store.state.user(emailKey: email.key) else {
             throw PorteroError(.userNotFound, "No account with this email.")
         }
@@ -77,10 +88,16 @@ extension AuthController {
     }
 
     /// POST /verify-email `{email, code}` or `{code}` + Bearer verification token → 200 with tokens.
-    func verifyEmail(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func verifyEmail(_ request: Request, _ context: AppRequestContext, limit: inout RateLimitCheck) async throws
+        -> Response
+    {
         var body = try await JSONBody.parse(request)
         let code = body.code()
-        let subject = try await verificationSubject(request, body: &body)
+        var check = limit
+        defer { limit = check }
+        let subject = try await verificationSubject(request, body: &body) { _ in
+            try await spendAddress(&check, context)
+        }
         try body.finish()
         guard let code else { throw PorteroError.validation(["code": "is required"]) }
         let now = services.now()
@@ -132,9 +149,15 @@ extension AuthController {
     }
 
     /// POST /resend-verification `{email}` → 200; the previous code dies.
-    func resendVerification(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func resendVerification(_ request: Request, _ context: AppRequestContext, limit: inout RateLimitCheck)
+        async throws -> Response
+    {
         var body = try await JSONBody.parse(request)
-        let subject = try await verificationSubject(request, body: &body)
+        var check = limit
+        defer { limit = check }
+        let subject = try await verificationSubject(request, body: &body) { emailKey in
+            try await spend(&check, emailKey: emailKey, context)
+        }
         let now = services.now()
         let user = try await services.write { transaction -> User in
             guard let user = transaction.state.user(id: subject.id) else {

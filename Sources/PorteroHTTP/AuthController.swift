@@ -14,27 +14,48 @@ public struct AuthController<Store: RecordStore>: Sendable where Store.State == 
 
     public var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
-        routes.post("register") { request, context in try await register(request, context) }
-        routes.post("verify-email") { request, context in try await verifyEmail(request, context) }
-        routes.post("resend-verification") { request, context in try await resendVerification(request, context) }
+        let limiters = services.limiters
+        routes.post("register") { request, context in
+            try await limited(limiters.register, route: "register", request, context) {
+                try await register(request, context, limit: &$0)
+            }
+        }
+        routes.post("verify-email") { request, context in
+            try await limited(limiters.verify, route: "verify-email", request, context) {
+                try await verifyEmail(request, context, limit: &$0)
+            }
+        }
+        routes.post("resend-verification") { request, context in
+            try await limited(limiters.resend, route: "resend-verification", request, context) {
+                try await resendVerification(request, context, limit: &$0)
+            }
+        }
         routes.get("verification-status") { request, context in try await verificationStatus(request, context) }
-        routes.post("login") { request, context in try await login(request, context) }
+        routes.post("login") { request, context in
+            try await limited(limiters.login, route: "login", request, context) {
+                try await login(request, context, limit: &$0)
+            }
+        }
         routes.post("refresh") { request, context in try await refresh(request, context) }
         routes.post("logout") { request, context in try await logout(request, context) }
         routes.post("logout-all") { request, context in try await logoutAll(request, context) }
         routes.get("profile") { request, context in try await profile(request, context) }
         routes.patch("profile") { request, context in try await updateProfile(request, context) }
         routes.post("password/change") { request, context in try await changePassword(request, context) }
-        routes.post("password/forgot") { request, context in try await forgotPassword(request, context) }
+        routes.post("password/forgot") { request, context in
+            try await limited(limiters.forgot, route: "password/forgot", request, context) {
+                try await forgotPassword(request, context, limit: &$0)
+            }
+        }
         routes.post("password/reset") { request, context in try await resetPassword(request, context) }
         routes.get("sessions") { request, context in try await listSessions(request, context) }
         routes.delete("sessions/:id") { request, context in try await deleteSession(request, context) }
         return routes
     }
 
-    /// The client's address as recorded with logins and sessions.
+    /// The client's address as recorded with logins and sessions and logged (`trusted_proxies` applied).
     func clientAddress(_ context: AppRequestContext) -> String {
-        context.peerAddress
+        client(context).description
     }
 
     /// The `User-Agent`, shortened and without control characters (it is shown back in `/sessions`).

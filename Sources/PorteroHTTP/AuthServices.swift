@@ -13,12 +13,25 @@ public struct AuthServices<Store: RecordStore>: Sendable where Store.State == St
         public var lockoutDuration: TimeSpan
         /// A code dies after this many wrong tries.
         public var codeMaxAttempts: Int = 5
+        /// `rate.*`: per client address for login, register, verify-email; per email for resend and forgot.
+        public var rates: RateLimits
+        /// `trusted_proxies`.
+        public var trustedProxies: TrustedProxies
 
-        public init(refreshTTL: TimeSpan, codeTTL: TimeSpan, lockoutMaxFailures: Int, lockoutDuration: TimeSpan) {
+        public init(
+            refreshTTL: TimeSpan,
+            codeTTL: TimeSpan,
+            lockoutMaxFailures: Int,
+            lockoutDuration: TimeSpan,
+            rates: RateLimits = .off,
+            trustedProxies: TrustedProxies = .none
+        ) {
             self.refreshTTL = refreshTTL
             self.codeTTL = codeTTL
             self.lockoutMaxFailures = lockoutMaxFailures
             self.lockoutDuration = lockoutDuration
+            self.rates = rates
+            self.trustedProxies = trustedProxies
         }
     }
 
@@ -48,6 +61,10 @@ public struct AuthServices<Store: RecordStore>: Sendable where Store.State == St
     public var mailQueued: @Sendable () -> Void
     public var now: @Sendable () -> Date
     public var logger: Logger
+    /// The rate limiters of `settings.rates` (state shared by every copy of these services).
+    let limiters: RateLimiters
+    /// Counts login attempts in flight per email, so parallel attempts cannot outrun the lockout.
+    let loginGate = LoginAttemptGate()
 
     public init(
         store: Store,
@@ -73,6 +90,7 @@ public struct AuthServices<Store: RecordStore>: Sendable where Store.State == St
         self.mailQueued = mailQueued
         self.now = now
         self.logger = logger
+        self.limiters = RateLimiters(settings.rates)
     }
 
     /// The current time cut to whole milliseconds: what the log stores, so a recovered state equals the one
@@ -201,5 +219,43 @@ public struct AuthServices<Store: RecordStore>: Sendable where Store.State == St
         if let userID { metadata["user_id"] = .string(userID.uuidString.lowercased()) }
         if let emailKey { metadata["email_hash"] = .string(Secrets.sha256Hex(emailKey)) }
         return metadata
+    }
+}
+
+/// SPEC §2's `rate.*` settings.
+public struct RateLimits: Sendable {
+    public var login: RateLimit
+    public var register: RateLimit
+    public var verify: RateLimit
+    public var resend: RateLimit
+    public var forgot: RateLimit
+
+    public init(login: RateLimit, register: RateLimit, verify: RateLimit, resend: RateLimit, forgot: RateLimit) {
+        self.login = login
+        self.register = register
+        self.verify = verify
+        self.resend = resend
+        self.forgot = forgot
+    }
+
+    /// Every limit off.
+    public static let off = RateLimits(login: .off, register: .off, verify: .off, resend: .off, forgot: .off)
+}
+
+/// One limiter per limited route; nil where the limit is off.
+struct RateLimiters: Sendable {
+    let login: RateLimiter?
+    let register: RateLimiter?
+    let verify: RateLimiter?
+    let resend: RateLimiter?
+    let forgot: RateLimiter?
+
+    init(_ rates: RateLimits) {
+        func make(_ limit: RateLimit) -> RateLimiter? { limit.isOff ? nil : RateLimiter(limit: limit) }
+        login = make(rates.login)
+        register = make(rates.register)
+        verify = make(rates.verify)
+        resend = make(rates.resend)
+        forgot = make(rates.forgot)
     }
 }

@@ -22,10 +22,20 @@ enum ErrorResponder {
             return response(for: translate(error))
         case is NIOTooManyBytesError:
             return response(for: PorteroError(.payloadTooLarge, "The request body is larger than 64 KiB."))
+        case _ where isHTTPParserError(error):
+            // A body that breaks HTTP framing (e.g. `Transfer-Encoding: gzip`) surfaces while it is read.
+            var answer = response(for: PorteroError.malformedBody("The request is not valid HTTP."))
+            answer.headers[.connection] = "close"
+            return answer
         default:
             context.logger.error("unexpected error", metadata: ["error.type": .string(String(describing: type(of: error)))])
             return response(for: PorteroError(.internalError, "Something went wrong on our side."))
         }
+    }
+
+    /// NIO's `HTTPParserError`, recognised by name: its module (NIOHTTP1) is not a direct dependency of this one.
+    static func isHTTPParserError(_ error: any Error) -> Bool {
+        String(reflecting: type(of: error)) == "NIOHTTP1.HTTPParserError"
     }
 
     /// Hummingbird's own errors (no route, wrong method, …) in Portero's shape.

@@ -6,11 +6,13 @@ public enum PorteroRouter {
     /// SPEC §3's base path of the auth API.
     public static let authBasePath = "/api/v1/auth"
 
-    /// The router with SPEC §3's middleware chain: request id + error shape outermost, then the body limit.
+    /// The router with SPEC §3's middleware chain: request id + error shape outermost, then the client address
+    /// (`trusted_proxies`), then the body limit.
     public static func build<Store: RecordStore>(services: AuthServices<Store>) -> Router<AppRequestContext>
     where Store.State == StoreState {
         let router = Router(context: AppRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
+        router.middlewares.add(ClientAddressMiddleware(trustedProxies: services.settings.trustedProxies))
         router.middlewares.add(BodyLimitMiddleware<AppRequestContext>())
         router.addRoutes(HealthController(store: services.store).endpoints)
         router.addRoutes(AuthController(services: services).endpoints, atPath: RouterPath(authBasePath))

@@ -80,7 +80,15 @@ public struct PorteroDaemon: Sendable {
                 refreshTTL: configuration.refreshTTL,
                 codeTTL: configuration.codeTTL,
                 lockoutMaxFailures: configuration.lockoutMaxFailures,
-                lockoutDuration: configuration.lockoutDuration
+                lockoutDuration: configuration.lockoutDuration,
+                rates: .init(
+                    login: configuration.rateLogin,
+                    register: configuration.rateRegister,
+                    verify: configuration.rateVerify,
+                    resend: configuration.rateResend,
+                    forgot: configuration.rateForgot
+                ),
+                trustedProxies: TrustedProxies(configuration.trustedProxies)
             ),
             composeMail: { purpose, code, to in
                 let mail = purpose == .verifyEmail
