@@ -1,0 +1,89 @@
+#!/bin/bash
+# Builds dist/portero_<version>_<arch>.deb: the release binary (Swift stdlib linked statically), the systemd
+# units, sysusers.d and tmpfiles.d entries, and /etc/portero/portero.yaml as a conffile.
+# The maintainer scripts create the user and the signing-key credential; they enable and start nothing.
+# usage: packaging/build-deb.sh [VERSION]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VERSION="${1:-$(sed -n 's/.*static let string = "\(.*\)".*/\1/p' Sources/portero/Portero.swift)}"
+ARCH="$(dpkg --print-architecture)"
+STAGE="$(mktemp -d)"
+trap 'rm -rf "$STAGE"' EXIT
+
+./scripts/ensure-debs.sh libsystemd-dev libargon2-dev libssl-dev pkg-config dpkg-dev
+swift build -c release --product portero --static-swift-stdlib
+BIN="$(swift build -c release --show-bin-path)/portero"
+
+install -D -m 0755 "$BIN" "$STAGE/usr/bin/portero"
+strip --strip-unneeded "$STAGE/usr/bin/portero" || true
+install -D -m 0644 packaging/portero.service "$STAGE/lib/systemd/system/portero.service"
+install -D -m 0644 packaging/portero.socket "$STAGE/lib/systemd/system/portero.socket"
+install -D -m 0644 packaging/portero.sysusers "$STAGE/usr/lib/sysusers.d/portero.conf"
+install -D -m 0644 packaging/portero.tmpfiles "$STAGE/usr/lib/tmpfiles.d/portero.conf"
+install -D -m 0644 etc/portero.yaml "$STAGE/etc/portero/portero.yaml"
+install -D -m 0644 README.md "$STAGE/usr/share/doc/portero/README.md"
+
+# Shared-library dependencies of the binary (libsystemd0, libargon2-1, libc6, …), as dpkg-shlibdeps sees them.
+mkdir -p "$STAGE/debian"
+printf 'Source: portero\n\nPackage: portero\nArchitecture: any\n' > "$STAGE/debian/control"
+DEPENDS="$(cd "$STAGE" && dpkg-shlibdeps -O --ignore-missing-info -e usr/bin/portero 2>/dev/null \
+    | sed -n 's/^shlibs:Depends=//p')"
+rm -rf "$STAGE/debian"
+
+mkdir -p "$STAGE/DEBIAN"
+cat > "$STAGE/DEBIAN/control" <<CONTROL
+Package: portero
+Version: $VERSION
+Architecture: $ARCH
+Maintainer: Portero developers <portero@localhost>
+Section: net
+Priority: optional
+Depends: ${DEPENDS:-libc6}, systemd
+Description: self-hosted authentication daemon
+ Register, verify email with 6-digit codes, log in with JWT access tokens and
+ rotating refresh tokens, over a Unix socket and TCP. One binary, one unit.
+CONTROL
+echo /etc/portero/portero.yaml > "$STAGE/DEBIAN/conffiles"
+
+cat > "$STAGE/DEBIAN/postinst" <<'SCRIPT'
+#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+    systemd-sysusers /usr/lib/sysusers.d/portero.conf
+    systemd-tmpfiles --create /usr/lib/tmpfiles.d/portero.conf || true
+    # The unit loads the HS256 secret as the credential jwt-secret; create it once.
+    if [ ! -e /etc/portero/jwt-secret ]; then
+        umask 077
+        head -c 48 /dev/urandom | base64 | tr -d '\n=' > /etc/portero/jwt-secret
+        echo >> /etc/portero/jwt-secret
+    fi
+    if [ -d /run/systemd/system ]; then
+        systemctl daemon-reload || true
+    fi
+fi
+exit 0
+SCRIPT
+cat > "$STAGE/DEBIAN/prerm" <<'SCRIPT'
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ] && [ "$1" = remove ]; then
+    systemctl stop portero.service portero.socket >/dev/null 2>&1 || true
+fi
+exit 0
+SCRIPT
+cat > "$STAGE/DEBIAN/postrm" <<'SCRIPT'
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload || true
+fi
+if [ "$1" = purge ]; then
+    rm -f /etc/portero/jwt-secret
+fi
+exit 0
+SCRIPT
+chmod 0755 "$STAGE/DEBIAN/postinst" "$STAGE/DEBIAN/prerm" "$STAGE/DEBIAN/postrm"
+
+mkdir -p dist
+dpkg-deb --root-owner-group --build "$STAGE" "dist/portero_${VERSION}_${ARCH}.deb"
+echo "dist/portero_${VERSION}_${ARCH}.deb"
