@@ -88,18 +88,16 @@ extension AuthController {
         try body.finish()
         guard let email else { throw PorteroError.validation(["email": "is required"]) }
         try await spend(&limit, emailKey: email.key, context)
-        let now = services.now()
-        let user = try await services.write { transaction -> User? in
-            guard let user = transaction.state.user(emailKey: email.key) else { return nil }
-            for record in services.issueCode(for: user, purpose: .resetPassword, now: now) {
-                transaction.append(record)
+        if let queue = services.resetQueue {
+            if !queue.enqueue(email) {
+                logger.warning("password reset queue full; request dropped", metadata: ["event": "password.reset_dropped"])
             }
-            return user
+        } else {
+            try await PasswordResetService(queue: PasswordResetQueue(capacity: 1), services: services).issue(for: email)
         }
-        if user != nil { services.mailQueued() }
         logger.info(
             "password reset requested",
-            metadata: services.identity(userID: user?.id, emailKey: email.key).merging(
+            metadata: services.identity(userID: nil, emailKey: email.key).merging(
                 ["event": "password.reset_requested", "remote_addr": .string(clientAddress(context))]
             ) { $1 }
         )

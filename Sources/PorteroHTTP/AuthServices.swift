@@ -61,6 +61,8 @@ public struct AuthServices<Store: RecordStore>: Sendable where Store.State == St
     public var mailQueued: @Sendable () -> Void
     public var now: @Sendable () -> Date
     public var logger: Logger
+    /// Where `/password/forgot` hands its work (see ``PasswordResetQueue``); nil = inline (tests).
+    public var resetQueue: PasswordResetQueue?
     /// The rate limiters of `settings.rates` (state shared by every copy of these services).
     let limiters: RateLimiters
     /// Counts login attempts in flight per email, so parallel attempts cannot outrun the lockout.
@@ -77,7 +79,8 @@ public struct AuthServices<Store: RecordStore>: Sendable where Store.State == St
         composeMail: @escaping @Sendable (CodePurpose, String, String) -> ComposedMail,
         mailQueued: @escaping @Sendable () -> Void,
         now: @escaping @Sendable () -> Date = AuthServices.wholeMilliseconds,
-        logger: Logger
+        logger: Logger,
+        resetQueue: PasswordResetQueue? = nil
     ) {
         self.store = store
         self.tokens = tokens
@@ -90,6 +93,7 @@ public struct AuthServices<Store: RecordStore>: Sendable where Store.State == St
         self.mailQueued = mailQueued
         self.now = now
         self.logger = logger
+        self.resetQueue = resetQueue
         self.limiters = RateLimiters(settings.rates)
     }
 
