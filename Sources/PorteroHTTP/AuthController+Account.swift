@@ -35,7 +35,8 @@ extension AuthController {
         let auth = try await services.authenticate(request)
         var body = try await JSONBody.parse(request)
         let current = body.string("current_password", required: true)
-        let newPassword = validatePassword(body.string("new_password", required: true), field: "new_password", body: &body)
+        let newPassword = validatePassword(
+            body.string("new_password", required: true), field: "new_password", body: &body)
         try body.finish()
         guard let current, let newPassword, let user = auth.user else {
             throw PorteroError(.invalidToken, "The access token is invalid.")
@@ -62,12 +63,8 @@ extension AuthController {
             transaction.append(.sessionCreated(session))
             return transaction.state.user(id: user.id) ?? user
         }
-        logger.info(
-            "password changed",
-            metadata: services.identity(userID: user.id, emailKey: user.emailKey).merging(
-                ["event": "password.changed", "remote_addr": .string(ip)]
-            ) { $1 }
-        )
+        services.event(
+            .info, "password changed", event: "password.changed", userID: user.id, emailKey: user.emailKey, remote: ip)
         let response = try await services.tokenResponse(
             user: updated,
             sessionID: session.id,
@@ -90,17 +87,15 @@ extension AuthController {
         try await spend(&limit, emailKey: email.key, context)
         if let queue = services.resetQueue {
             if !queue.enqueue(email) {
-                logger.warning("password reset queue full; request dropped", metadata: ["event": "password.reset_dropped"])
+                logger.warning(
+                    "password reset queue full; request dropped", metadata: ["event": "password.reset_dropped"])
             }
         } else {
             try await PasswordResetService(queue: PasswordResetQueue(capacity: 1), services: services).issue(for: email)
         }
-        logger.info(
-            "password reset requested",
-            metadata: services.identity(userID: nil, emailKey: email.key).merging(
-                ["event": "password.reset_requested", "remote_addr": .string(clientAddress(context))]
-            ) { $1 }
-        )
+        services.event(
+            .info, "password reset requested", event: "password.reset_requested", emailKey: email.key,
+            remote: clientAddress(context))
         return try JSONResponse.make(
             status: .accepted,
             MessageResponse(message: "If an account exists for this address, a reset code is on its way.")
@@ -113,7 +108,8 @@ extension AuthController {
         var body = try await JSONBody.parse(request)
         let email = body.email()
         let code = body.code()
-        let newPassword = validatePassword(body.string("new_password", required: true), field: "new_password", body: &body)
+        let newPassword = validatePassword(
+            body.string("new_password", required: true), field: "new_password", body: &body)
         try body.finish()
         guard let email, let code, let newPassword else { throw PorteroError.validation([:]) }
         let wrongCode = PorteroError(.invalidCode, "The code is wrong or has expired.")
@@ -124,21 +120,20 @@ extension AuthController {
         let precheck = services.checkCode(code, user: user, purpose: .resetPassword, state: state, now: now)
         guard precheck.matched else {
             try await services.write { transaction in
-                let check = services.checkCode(code, user: user, purpose: .resetPassword, state: transaction.state, now: now)
+                let check = services.checkCode(
+                    code, user: user, purpose: .resetPassword, state: transaction.state, now: now)
                 for record in check.records where !check.matched { transaction.append(record) }
             }
-            logger.notice(
-                "wrong reset code",
-                metadata: services.identity(userID: user.id, emailKey: user.emailKey).merging(
-                    ["event": "password.reset_failed", "remote_addr": .string(clientAddress(context))]
-                ) { $1 }
-            )
+            services.event(
+                .notice, "wrong reset code", event: "password.reset_failed", userID: user.id, emailKey: user.emailKey,
+                remote: clientAddress(context))
             throw wrongCode
         }
         let hasher = services.hasher
         let hash = try await services.hashing { try hasher.hash(newPassword) }
         try await services.write { transaction in
-            let check = services.checkCode(code, user: user, purpose: .resetPassword, state: transaction.state, now: now)
+            let check = services.checkCode(
+                code, user: user, purpose: .resetPassword, state: transaction.state, now: now)
             guard check.matched, transaction.state.user(id: user.id) != nil else { throw wrongCode }
             for record in check.records { transaction.append(record) }
             transaction.append(
@@ -146,12 +141,9 @@ extension AuthController {
             )
             transaction.append(.lockoutCleared(.init(emailKey: user.emailKey)))
         }
-        logger.info(
-            "password reset",
-            metadata: services.identity(userID: user.id, emailKey: user.emailKey).merging(
-                ["event": "password.reset", "remote_addr": .string(clientAddress(context))]
-            ) { $1 }
-        )
+        services.event(
+            .info, "password reset", event: "password.reset", userID: user.id, emailKey: user.emailKey,
+            remote: clientAddress(context))
         return try JSONResponse.make(MessageResponse(message: "Password reset; log in with the new password."))
     }
 }

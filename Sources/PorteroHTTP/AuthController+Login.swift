@@ -101,14 +101,12 @@ extension AuthController {
             transaction.append(.sessionCreated(session))
             return transaction.state.user(id: user.id) ?? current
         }
-        logger.info(
-            "login succeeded",
-            metadata: services.identity(userID: user.id, emailKey: user.emailKey).merging(
-                ["event": "login.succeeded", "remote_addr": .string(ip)]
-            ) { $1 }
-        )
+        services.event(
+            .info, "login succeeded", event: "login.succeeded", userID: user.id, emailKey: user.emailKey, remote: ip)
         if rehashed != nil {
-            logger.info("password rehashed", metadata: ["event": "password.rehashed", "user_id": .string(user.id.uuidString.lowercased())])
+            logger.info(
+                "password rehashed",
+                metadata: ["event": "password.rehashed", "user_id": .string(user.id.uuidString.lowercased())])
         }
         let response = try await services.tokenResponse(
             user: current,
@@ -181,18 +179,11 @@ extension AuthController {
     }
 
     private func logFailure(email: Email, userID: UUID?, ip: String, lockedUntil: Date?) {
-        let identity = services.identity(userID: userID, emailKey: email.key)
-        logger.notice(
-            "login failed",
-            metadata: identity.merging(["event": "login.failed", "remote_addr": .string(ip)]) { $1 }
-        )
+        services.event(.notice, "login failed", event: "login.failed", userID: userID, emailKey: email.key, remote: ip)
         if let lockedUntil {
-            logger.warning(
-                "account locked",
-                metadata: identity.merging([
-                    "event": "account.locked", "remote_addr": .string(ip),
-                    "locked_until": .string(APITime.format(lockedUntil)),
-                ]) { $1 }
+            services.event(
+                .warning, "account locked", event: "account.locked", userID: userID, emailKey: email.key, remote: ip,
+                ["locked_until": .string(APITime.format(lockedUntil))]
             )
         }
     }

@@ -43,12 +43,9 @@ extension AuthController {
             return user
         }
         services.mailQueued()
-        logger.info(
-            "user registered",
-            metadata: services.identity(userID: user.id, emailKey: user.emailKey).merging(
-                ["event": "user.registered", "remote_addr": .string(clientAddress(context))]
-            ) { $1 }
-        )
+        services.event(
+            .info, "user registered", event: "user.registered", userID: user.id, emailKey: user.emailKey,
+            remote: clientAddress(context))
         let token = try await services.tokens().issueVerificationToken(userID: user.id, email: user.email, now: now)
         return try JSONResponse.make(
             status: .created,
@@ -122,20 +119,13 @@ extension AuthController {
         }
         switch outcome {
         case .wrongCode:
-            logger.notice(
-                "wrong verification code",
-                metadata: services.identity(userID: subject.id, emailKey: subject.emailKey).merging(
-                    ["event": "verification.failed", "remote_addr": .string(ip)]
-                ) { $1 }
-            )
+            services.event(
+                .notice, "wrong verification code", event: "verification.failed", userID: subject.id,
+                emailKey: subject.emailKey, remote: ip)
             throw PorteroError(.invalidCode, "The code is wrong or has expired.")
         case .verified(let user, let session, let refreshToken):
-            logger.info(
-                "email verified",
-                metadata: services.identity(userID: user.id, emailKey: user.emailKey).merging(
-                    ["event": "user.verified", "remote_addr": .string(ip)]
-                ) { $1 }
-            )
+            services.event(
+                .info, "email verified", event: "user.verified", userID: user.id, emailKey: user.emailKey, remote: ip)
             let response = try await services.tokenResponse(
                 user: user,
                 sessionID: session.id,
@@ -172,12 +162,9 @@ extension AuthController {
             return user
         }
         services.mailQueued()
-        logger.info(
-            "verification code resent",
-            metadata: services.identity(userID: user.id, emailKey: user.emailKey).merging(
-                ["event": "verification.resent", "remote_addr": .string(clientAddress(context))]
-            ) { $1 }
-        )
+        services.event(
+            .info, "verification code resent", event: "verification.resent", userID: user.id, emailKey: user.emailKey,
+            remote: clientAddress(context))
         return try JSONResponse.make(ResendResponse(message: "A new code is on its way.", email: user.email))
     }
 

@@ -54,14 +54,10 @@ extension AuthController {
             )
             return try JSONResponse.make(response)
         case .reused(let userID, let sessionID):
-            logger.warning(
-                "refresh token reused; session revoked",
-                metadata: services.identity(userID: userID, emailKey: nil).merging([
-                    "event": "token.revoked", "reason": "refresh_token_reused",
-                    "session_id": .string(sessionID.uuidString.lowercased()),
-                    "remote_addr": .string(clientAddress(context)),
-                ]) { $1 }
-            )
+            services.event(
+                .warning, "refresh token reused; session revoked", event: "token.revoked", userID: userID,
+                remote: clientAddress(context),
+                ["reason": "refresh_token_reused", "session_id": .string(sessionID.uuidString.lowercased())])
             throw PorteroError(
                 .refreshTokenReused,
                 "This refresh token was already used; its session has been revoked. Log in again."
@@ -91,12 +87,9 @@ extension AuthController {
                 transaction.append(.sessionRevoked(.init(sessionID: id, reason: "logout")))
             }
         }
-        logger.info(
-            "logged out",
-            metadata: services.identity(userID: auth.userID, emailKey: nil).merging(
-                ["event": "token.revoked", "reason": "logout", "remote_addr": .string(clientAddress(context))]
-            ) { $1 }
-        )
+        services.event(
+            .info, "logged out", event: "token.revoked", userID: auth.userID, remote: clientAddress(context),
+            ["reason": "logout"])
         return try JSONResponse.make(MessageResponse(message: "Logged out."))
     }
 
@@ -109,12 +102,9 @@ extension AuthController {
             transaction.append(.userTokensRevoked(.init(userID: auth.userID, at: now)))
             transaction.append(.tokenRevoked(.init(jti: auth.claims.jti, userID: auth.userID, expiresAt: expiry)))
         }
-        logger.info(
-            "logged out everywhere",
-            metadata: services.identity(userID: auth.userID, emailKey: nil).merging(
-                ["event": "token.revoked", "reason": "logout_all", "remote_addr": .string(clientAddress(context))]
-            ) { $1 }
-        )
+        services.event(
+            .info, "logged out everywhere", event: "token.revoked", userID: auth.userID, remote: clientAddress(context),
+            ["reason": "logout_all"])
         return try JSONResponse.make(MessageResponse(message: "Logged out of every session."))
     }
 
@@ -147,12 +137,9 @@ extension AuthController {
             guard let session = transaction.state.sessions[id], session.userID == auth.userID else { throw notFound }
             transaction.append(.sessionRevoked(.init(sessionID: id, reason: "user")))
         }
-        logger.info(
-            "session revoked",
-            metadata: services.identity(userID: auth.userID, emailKey: nil).merging(
-                ["event": "token.revoked", "reason": "session_deleted", "session_id": .string(id.uuidString.lowercased())]
-            ) { $1 }
-        )
+        services.event(
+            .info, "session revoked", event: "token.revoked", userID: auth.userID,
+            ["reason": "session_deleted", "session_id": .string(id.uuidString.lowercased())])
         return Response(status: .noContent)
     }
 }

@@ -61,7 +61,8 @@ public struct AuthController<Store: RecordStore>: Sendable where Store.State == 
     /// The `User-Agent`, shortened and without control characters (it is shown back in `/sessions`).
     func userAgent(_ request: Request) -> String? {
         guard let agent = request.headers[.userAgent] else { return nil }
-        let clean = String(String.UnicodeScalarView(agent.unicodeScalars.filter { !JSONBody.isControl($0) }).prefix(256))
+        let clean = String(
+            String.UnicodeScalarView(agent.unicodeScalars.filter { !JSONBody.isControl($0) }).prefix(256))
         return clean.isEmpty ? nil : clean
     }
 

@@ -187,7 +187,9 @@ public struct AuthServices<Store: RecordStore>: Sendable where Store.State == St
     }
 
     /// The token response for a session that is already durable.
-    func tokenResponse(user: User, sessionID: UUID, refreshToken: String, now: Date, message: String?, includeUser: Bool)
+    func tokenResponse(
+        user: User, sessionID: UUID, refreshToken: String, now: Date, message: String?, includeUser: Bool
+    )
         async throws -> TokenResponse
     {
         let service = await tokens()
@@ -215,6 +217,23 @@ public struct AuthServices<Store: RecordStore>: Sendable where Store.State == St
             refreshToken: refreshToken,
             idToken: idToken
         )
+    }
+
+    /// Logs a security event of SPEC §5 once: `PORTERO_EVENT`, the user as `PORTERO_USER_ID` and
+    /// `PORTERO_EMAIL_HASH` (never the address), `REMOTE_ADDR`, and any extra metadata. Never pass a secret.
+    func event(
+        _ level: Logger.Level,
+        _ message: Logger.Message,
+        event: String,
+        userID: UUID? = nil,
+        emailKey: String? = nil,
+        remote: String? = nil,
+        _ extra: Logger.Metadata = [:]
+    ) {
+        var metadata = identity(userID: userID, emailKey: emailKey).merging(extra) { $1 }
+        metadata["event"] = .string(event)
+        if let remote { metadata["remote_addr"] = .string(remote) }
+        logger.log(level: level, message, metadata: metadata)
     }
 
     /// Log metadata naming a user without their address: `PORTERO_USER_ID` and `PORTERO_EMAIL_HASH`.
@@ -262,4 +281,10 @@ struct RateLimiters: Sendable {
         resend = make(rates.resend)
         forgot = make(rates.forgot)
     }
+}
+
+extension AuthServices: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Never the default reflection: it would print the code key and the dummy hash.
+    public var description: String { "AuthServices" }
+    public var debugDescription: String { description }
 }

@@ -39,12 +39,9 @@ public struct PasswordResetService<Store: RecordStore>: Service where Store.Stat
             do {
                 try await issue(for: email)
             } catch {
-                services.logger.error(
-                    "password reset not issued",
-                    metadata: services.identity(userID: nil, emailKey: email.key).merging(
-                        ["event": "password.reset_failed", "error.type": .string(String(describing: type(of: error)))]
-                    ) { $1 }
-                )
+                services.event(
+                    .error, "password reset not issued", event: "password.reset_failed", emailKey: email.key,
+                    ["error.type": .string(String(describing: type(of: error)))])
             }
         }
     }
@@ -61,4 +58,10 @@ public struct PasswordResetService<Store: RecordStore>: Service where Store.Stat
         }
         if user != nil { services.mailQueued() }
     }
+}
+
+extension PasswordResetService: CustomStringConvertible {
+    /// A plain name: service-lifecycle logs each service's description, and the default one would print the
+    /// services it holds, keys included.
+    public var description: String { "PasswordResetService" }
 }

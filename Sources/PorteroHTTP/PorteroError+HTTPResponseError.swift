@@ -28,7 +28,8 @@ enum ErrorResponder {
             answer.headers[.connection] = "close"
             return answer
         default:
-            context.logger.error("unexpected error", metadata: ["error.type": .string(String(describing: type(of: error)))])
+            context.logger.error(
+                "unexpected error", metadata: ["error.type": .string(String(describing: type(of: error)))])
             return response(for: PorteroError(.internalError, "Something went wrong on our side."))
         }
     }
@@ -93,7 +94,8 @@ enum ErrorResponder {
             headers[.wwwAuthenticate] = #"Bearer realm="portero""#
         case .invalidToken, .tokenExpired, .tokenRevoked:
             let description = error.message.replacingOccurrences(of: "\"", with: "'")
-            headers[.wwwAuthenticate] = #"Bearer realm="portero", error="invalid_token", error_description=""#
+            headers[.wwwAuthenticate] =
+                #"Bearer realm="portero", error="invalid_token", error_description=""#
                 + description + "\""
         case .unavailable:
             headers[.retryAfter] = "5"

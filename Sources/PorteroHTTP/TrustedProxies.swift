@@ -28,7 +28,8 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         var v6 = in6_addr()
         if inet_pton(AF_INET, string, &v4) == 1 {
             let value = UInt32(bigEndian: v4.s_addr)
-            bytes = [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF]
+            bytes =
+                [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF]
                 + [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
         } else if inet_pton(AF_INET6, string, &v6) == 1 {
             bytes = withUnsafeBytes(of: &v6) { Array($0) }

@@ -9,7 +9,6 @@ struct LifecycleService: Service {
     let readiness: Readiness
     let notifier: Notifier
     let store: FileStore<StoreState>
-    let listeners: [String]
     let logger: Logger
 
     func run() async throws {
@@ -21,9 +20,13 @@ struct LifecycleService: Service {
             return
         }
         let users = await store.state.users.count
+        let listeners = await readiness.listeners
         let status = "serving \(users) users on \(listeners.joined(separator: " and "))"
         _ = notifier.ready(status: status)
-        logger.info("portero ready", metadata: ["event": "startup", "listeners": .string(listeners.joined(separator: ","))])
+        logger.info(
+            "portero ready",
+            metadata: ["event": "startup", "listeners": .string(listeners.joined(separator: ","))]
+        )
         try? await gracefulShutdown()
         _ = notifier.stopping(status: "stopping: draining requests")
         logger.info("shutting down", metadata: ["event": "shutdown"])
@@ -46,4 +49,12 @@ struct StoreService: Service {
         }
         await store.close(snapshot: true)
     }
+}
+
+extension LifecycleService: CustomStringConvertible {
+    var description: String { "LifecycleService" }
+}
+
+extension StoreService: CustomStringConvertible {
+    var description: String { "StoreService" }
 }

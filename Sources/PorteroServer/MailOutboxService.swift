@@ -75,3 +75,8 @@ struct MailOutboxService: Service {
         }
     }
 }
+
+extension MailOutboxService: CustomStringConvertible {
+    /// A plain name: service-lifecycle logs each service's description.
+    var description: String { "MailOutboxService" }
+}

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 public import Logging
 import NIOCore
+import NIOPosix
 import PorteroCore
 import PorteroHTTP
 import PorteroMail
@@ -27,6 +29,8 @@ public struct PorteroDaemon: Sendable {
     ///   the same data directory fails before it can unlink the first one's socket.
     public func run() async throws {
         umask(0o077)
+        // Taken first, so that nothing started later (sendmail) inherits the activation environment.
+        let activated = ListenFDs.take(logger: logger)
         let store = try await FileStore<StoreState>.open(
             directory: configuration.dataDirectory,
             configuration: FileStoreConfiguration(
@@ -36,25 +40,19 @@ public struct PorteroDaemon: Sendable {
             logger: logger
         )
         do {
-            try await serve(store: store)
+            try await serve(store: store, activated: activated)
         } catch {
             await store.close(snapshot: false)
             throw error
         }
     }
 
-    private func serve(store: FileStore<StoreState>) async throws {
+    private func serve(store: FileStore<StoreState>, activated: [ListenedSocket]) async throws {
         let environment = ProcessInfo.processInfo.environment
         let keys = try KeyMaterial.load(configuration: configuration, environment: environment)
         logger.info("signing key loaded", metadata: ["source": .string(keys.jwtSecretSource)])
         let tokens = TokenServiceHolder(
-            await TokenService(
-                signingKeys: SigningKeys.hs256(secret: keys.jwtSecret),
-                issuer: configuration.issuer,
-                audience: configuration.audience,
-                accessTTL: configuration.accessTTL.duration,
-                verificationTTL: configuration.codeTTL.duration
-            )
+            await Self.tokenService(configuration: configuration, jwtSecret: keys.jwtSecret)
         )
         let pool = BlockingWorkPool(queueCapacity: 64, name: "portero-hash")
         defer { pool.shutdown() }
@@ -68,6 +66,7 @@ public struct PorteroDaemon: Sendable {
             throw DaemonError("password.min_length must not exceed password.max_length")
         }
         let (wakeups, wake) = MailOutboxService.makeWakeups()
+        let resetQueue = PasswordResetQueue()
         let codeTTL = configuration.codeTTL
         let authServices = AuthServices(
             store: store,
@@ -97,22 +96,36 @@ public struct PorteroDaemon: Sendable {
                 return .init(subject: mail.subject, text: mail.text)
             },
             mailQueued: { wake.yield() },
-            logger: logger
+            logger: logger,
+            resetQueue: resetQueue
         )
         let router = PorteroRouter.build(services: authServices)
         let responder = router.buildResponder()
         let notifier = Notifier()
 
-        var listenerNames: [String] = []
-        if let listen = configuration.listen { listenerNames.append(listen.description) }
-        if let socket = configuration.socketPath { listenerNames.append(socket) }
-        guard !listenerNames.isEmpty else {
+        // Sockets passed by systemd replace the configured listener of the same kind; the others are bound.
+        let httpSocket = activated.socket(named: "http")
+        let unixSocket = activated.socket(named: "unix")
+        for unused in activated where unused != httpSocket && unused != unixSocket {
+            logger.warning(
+                "ignoring a passed socket that is neither http nor unix",
+                metadata: ["event": "systemd.listen_fd_unused", "fd_name": .string(unused.name)]
+            )
+            close(unused.fd)
+        }
+        let bindTCP = httpSocket == nil ? configuration.listen : nil
+        let bindUnix = unixSocket == nil ? configuration.socketPath : nil
+        let listenerCount = [httpSocket != nil, unixSocket != nil, bindTCP != nil, bindUnix != nil].filter { $0 }.count
+        guard listenerCount > 0 else {
             throw DaemonError("nothing to serve: both listen and socket are empty")
         }
-        let readiness = Readiness(expected: listenerNames.count)
+        // Every listener, and the SIGHUP trap of ``ReloadService``.
+        let readiness = Readiness(expected: listenerCount + 1)
+        let http1 = HTTP1Channel.Configuration(idleTimeout: Self.idleTimeout)
 
         var services: [any Service] = [
             StoreService(store: store, checkInterval: .seconds(min(10, max(1, configuration.snapshotEvery.seconds)))),
+            PasswordResetService(queue: resetQueue, services: authServices),
             MailOutboxService(
                 store: store,
                 mailer: try MailTransport.make(configuration: configuration, logger: logger),
@@ -121,34 +134,52 @@ public struct PorteroDaemon: Sendable {
                 logger: logger
             ),
         ]
-        if let listen = configuration.listen {
+        for socket in [httpSocket, unixSocket].compactMap({ $0 }) {
             services.append(
-                Application(
+                ActivatedSocketServer(
+                    fd: socket.fd,
                     responder: responder,
-                    configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
+                    configuration: http1,
                     onServerRunning: { channel in
+                        let address = Self.describe(channel.localAddress) ?? socket.name
                         logger.info(
-                            "listening",
-                            metadata: ["address": .string(channel.localAddress?.description ?? listen.description)]
+                            "listening on a socket passed by systemd",
+                            metadata: ["address": .string(address), "fd_name": .string(socket.name)]
                         )
-                        await readiness.listenerRunning("tcp")
+                        await readiness.listenerRunning(address)
                     },
                     logger: logger
                 )
             )
         }
-        if let socketPath = configuration.socketPath {
+        if let listen = bindTCP {
+            services.append(
+                Application(
+                    responder: responder,
+                    server: .http1(configuration: http1),
+                    configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
+                    onServerRunning: { channel in
+                        let address = Self.describe(channel.localAddress) ?? listen.description
+                        logger.info("listening", metadata: ["address": .string(address)])
+                        await readiness.listenerRunning(address)
+                    },
+                    logger: logger
+                )
+            )
+        }
+        if let socketPath = bindUnix {
             try UnixSocketPath.prepare(socketPath)
             let mode = configuration.socketMode
             services.append(
                 Application(
                     responder: responder,
+                    server: .http1(configuration: http1),
                     configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: nil),
                     onServerRunning: { _ in
                         // NIO creates the socket with the process umask; set the configured mode ourselves.
                         chmod(socketPath, mode_t(mode))
                         logger.info("listening", metadata: ["socket": .string(socketPath)])
-                        await readiness.listenerRunning("unix")
+                        await readiness.listenerRunning(socketPath)
                     },
                     logger: logger
                 )
@@ -156,17 +187,27 @@ public struct PorteroDaemon: Sendable {
         }
         services.append(
             WatchdogService(notifier: notifier, logger: logger) {
-                // The store actor answering proves the cooperative pool is alive.
-                _ = await store.lastSeq
-                return true
+                await Self.probe(store: store)
             }
+        )
+        services.append(
+            ReloadService(
+                initial: configuration,
+                tokens: tokens,
+                makeTokenService: { configuration in
+                    let keys = try KeyMaterial.load(configuration: configuration, environment: environment)
+                    return await Self.tokenService(configuration: configuration, jwtSecret: keys.jwtSecret)
+                },
+                notifier: notifier,
+                readiness: readiness,
+                logger: logger
+            )
         )
         services.append(
             LifecycleService(
                 readiness: readiness,
                 notifier: notifier,
                 store: store,
-                listeners: listenerNames,
                 logger: logger
             )
         )
@@ -178,8 +219,44 @@ public struct PorteroDaemon: Sendable {
             )
         )
         try await group.run()
-        if let socketPath = configuration.socketPath {
+        if let socketPath = bindUnix {
             unlink(socketPath)
+        }
+    }
+
+    /// How long a connection may stay silent (no request, or a request that stops arriving) before it is closed.
+    static let idleTimeout = TimeAmount.seconds(30)
+
+    /// The token service a configuration describes, signing with `jwtSecret`.
+    static func tokenService(configuration: PorteroConfiguration, jwtSecret: [UInt8]) async -> TokenService {
+        await TokenService(
+            signingKeys: SigningKeys.hs256(secret: jwtSecret),
+            issuer: configuration.issuer,
+            audience: configuration.audience,
+            accessTTL: configuration.accessTTL.duration,
+            verificationTTL: configuration.codeTTL.duration
+        )
+    }
+
+    /// The watchdog's health probe: the store actor, the store's I/O queue (a hung `fdatasync` blocks it) and
+    /// every event loop must answer.
+    static func probe(store: FileStore<StoreState>) async -> Bool {
+        // The store actor answering proves the cooperative pool is alive.
+        _ = await store.lastSeq
+        guard await ProbeCallback.answered({ store.ping(answered: $0) }) else { return false }
+        for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
+            guard await ProbeCallback.answered({ loop.execute($0) }) else { return false }
+        }
+        return true
+    }
+
+    /// `127.0.0.1:5500`, `[::1]:5500` or a Unix socket's path, as STATUS= and the log say a listener.
+    static func describe(_ address: SocketAddress?) -> String? {
+        guard let address else { return nil }
+        switch address {
+        case .v4(let inet): return "\(inet.host):\(address.port ?? 0)"
+        case .v6(let inet): return "[\(inet.host)]:\(address.port ?? 0)"
+        case .unixDomainSocket: return address.pathname
         }
     }
 }

@@ -36,8 +36,12 @@ public struct JournalLogHandler: LogHandler {
     public let format: Format
     /// The journal's `SYSLOG_IDENTIFIER`.
     public let identifier: String
-    /// The lowest level written.
-    public var logLevel: Logger.Level
+    /// The lowest level written: ``RuntimeLogLevel/current`` when that is set, else the handler's own.
+    public var logLevel: Logger.Level {
+        get { RuntimeLogLevel.current ?? ownLogLevel }
+        set { ownLogLevel = newValue }
+    }
+    private var ownLogLevel: Logger.Level
     /// Metadata attached to every entry of this handler.
     public var metadata: Logger.Metadata = [:]
     /// Supplies contextual metadata (for example task-local request ids) for every entry.
@@ -107,7 +111,7 @@ public struct JournalLogHandler: LogHandler {
         self.label = label
         self.format = format
         self.identifier = identifier
-        self.logLevel = logLevel
+        self.ownLogLevel = logLevel
         self.metadataProvider = metadataProvider
         self.output = output
         self.journal = journal

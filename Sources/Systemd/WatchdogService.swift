@@ -1,6 +1,8 @@
 public import Logging
 public import ServiceLifecycle
 
+import Synchronization
+
 /// Sends `WATCHDOG=1` at half the watchdog interval for as long as a health probe says the service is well.
 ///
 /// When ``Notifier/watchdogInterval`` is `nil` (no `WatchdogSec=`), the service just waits for graceful
@@ -118,5 +120,65 @@ struct Ticks: AsyncSequence, Sendable {
             }
             return ()
         }
+    }
+}
+
+/// Turns a callback into a health-probe answer that honours cancellation, as ``WatchdogService`` requires.
+public enum ProbeCallback {
+    /// Starts work that calls back when it has run, and waits for that call.
+    ///
+    /// - Parameter start: Begins the work, handing it the callback (for example `queue.async(execute:)`).
+    /// - Returns: `true` once called back; `false` at once if the task is cancelled first (the work stays queued,
+    ///   and its later call is ignored).
+    public static func answered(_ start: (@escaping @Sendable () -> Void) -> Void) async -> Bool {
+        let answer = OnceAnswer()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                guard answer.wait(continuation) else { return }
+                start { answer.give(true) }
+            }
+        } onCancel: {
+            answer.give(false)
+        }
+    }
+}
+
+/// The first of two possible answers, delivered to one waiter.
+private final class OnceAnswer: Sendable {
+    private enum State {
+        case idle
+        case waiting(CheckedContinuation<Bool, Never>)
+        case answered(Bool)
+    }
+
+    private let state = Mutex(State.idle)
+
+    /// Registers the waiter; resumes it at once and returns `false` when the answer is already known.
+    func wait(_ continuation: CheckedContinuation<Bool, Never>) -> Bool {
+        let early: Bool? = state.withLock { state in
+            if case .answered(let value) = state { return value }
+            state = .waiting(continuation)
+            return nil
+        }
+        guard let early else { return true }
+        continuation.resume(returning: early)
+        return false
+    }
+
+    /// Delivers `value` unless an answer was given before.
+    func give(_ value: Bool) {
+        let waiter: CheckedContinuation<Bool, Never>? = state.withLock { state in
+            switch state {
+            case .idle:
+                state = .answered(value)
+                return nil
+            case .waiting(let continuation):
+                state = .answered(value)
+                return continuation
+            case .answered:
+                return nil
+            }
+        }
+        waiter?.resume(returning: value)
     }
 }

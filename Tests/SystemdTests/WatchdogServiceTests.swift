@@ -37,16 +37,18 @@ struct WatchdogServiceTests {
 
     @Test func healthyProbeSendsWatchdogPings() async throws {
         let listener = try DatagramListener()
-        let notifier = Notifier(socketPath: listener.path, watchdogInterval: .milliseconds(200))
+        // Generous interval and probe timeout: the whole suite shares two cores, and a probe scheduled late
+        // (rightly) sends nothing.
+        let notifier = Notifier(socketPath: listener.path, watchdogInterval: .seconds(1))
         let probes = ProbeCounter()
-        let service = WatchdogService(notifier: notifier, logger: logger) {
+        let service = WatchdogService(notifier: notifier, probeTimeout: .seconds(2), logger: logger) {
             probes.increment()
             return true
         }
 
         try await withRunning(service) {
-            #expect(await listener.receive() == "WATCHDOG=1")
-            #expect(await listener.receive() == "WATCHDOG=1")
+            #expect(await listener.receive(timeout: .seconds(15)) == "WATCHDOG=1")
+            #expect(await listener.receive(timeout: .seconds(15)) == "WATCHDOG=1")
         }
         #expect(probes.value >= 2)
     }

@@ -11,7 +11,7 @@ import Yams
 /// the YAML file's leaf keys and the `PORTERO_*` variables are compared with ``PorteroConfiguration/keys``.
 public struct ConfigurationLoader: Sendable {
     /// Where the file is: an explicit `--config` must exist; the default path is used only if it exists.
-    public enum FileLocation: Sendable {
+    public enum FileLocation: Sendable, Equatable {
         case explicit(String)
         case defaultPath(String)
     }
@@ -83,7 +83,9 @@ public struct ConfigurationLoader: Sendable {
             }
         }
         let reader = ConfigReader(providers: providers)
-        return try Self.validate(ConfigValues(reader: reader), defaults: defaults())
+        var configuration = try Self.validate(ConfigValues(reader: reader), defaults: defaults())
+        configuration.origin = ConfigurationOrigin(file: file, flags: flags)
+        return configuration
     }
 
     private func filePath() throws(ConfigurationError) -> String? {

@@ -55,6 +55,20 @@ public struct PorteroConfiguration: Sendable, Equatable {
     public var mailFrom: String
     public var logFormat: LogFormat
     public var logLevel: LogLevel
+    /// The sources this configuration was read from, so that SIGHUP can read them again; nil when built by hand.
+    public var origin: ConfigurationOrigin? = nil
+}
+
+/// Where a configuration was read from: its file and its command-line flags (the environment is the process's).
+public struct ConfigurationOrigin: Sendable, Equatable {
+    public var file: ConfigurationLoader.FileLocation
+    /// Flag values by config key.
+    public var flags: [String: String]
+
+    public init(file: ConfigurationLoader.FileLocation, flags: [String: String]) {
+        self.file = file
+        self.flags = flags
+    }
 }
 
 extension PorteroConfiguration {
@@ -87,4 +101,18 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension PorteroConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Every setting but the secret, which shows as `<redacted>`: a configuration can be logged safely.
+    public var description: String {
+        let fields = Mirror(reflecting: self).children.map { child -> String in
+            let name = child.label ?? "?"
+            if name == "jwtSecret" { return "\(name): \(jwtSecret == nil ? "nil" : "<redacted>")" }
+            return "\(name): \(String(describing: child.value))"
+        }
+        return "PorteroConfiguration(\(fields.joined(separator: ", ")))"
+    }
+
+    public var debugDescription: String { description }
 }

@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import PorteroCore
+import ServiceLifecycle
+import Systemd
+import UnixSignals
+
+/// `SIGHUP`: reads the configuration's sources again and applies what can change while serving.
+///
+/// Around each reload it sends `RELOADING=1` with `MONOTONIC_USEC` and then `READY=1`, as `Type=notify-reload`
+/// expects. Applied live: the token service (`issuer`, `audience`, `access_ttl`, and the HS256 secret, re-read from
+/// its source) and `log.level`. Every other changed key is named in one warning
+/// line and takes effect at the next restart. A configuration that does not load or validate is refused with one
+/// error line, and the running one is kept.
+///
+/// - Important: `SIGHUP` is trapped only once this service runs, and before that it ends the process (its default);
+///   so the service reports to ``Readiness`` once the trap is in place, and `READY=1` waits for it.
+struct ReloadService: Service, CustomStringConvertible {
+    /// Builds the token service a configuration describes, reading its signing secret.
+    typealias TokenServiceFactory = @Sendable (PorteroConfiguration) async throws -> TokenService
+
+    let initial: PorteroConfiguration
+    let tokens: TokenServiceHolder
+    let makeTokenService: TokenServiceFactory
+    let notifier: Notifier
+    let readiness: Readiness
+    let logger: Logger
+
+    /// What service-lifecycle logs for this service: never the configuration, which may hold `jwt.secret`.
+    var description: String { "ReloadService" }
+
+    /// Keys applied without a restart.
+    static let liveKeys: Set<String> = ["issuer", "audience", "access_ttl", "jwt.secret", "log.level"]
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await readiness.partUp()
+        var current = initial
+        for await _ in signals.cancelOnGracefulShutdown() {
+            _ = notifier.reloading(status: "reloading configuration")
+            current = await reload(from: current)
+            _ = notifier.ready(status: "serving; configuration reloaded")
+        }
+    }
+
+    /// Loads and applies the configuration; returns the one now in force.
+    func reload(from current: PorteroConfiguration) async -> PorteroConfiguration {
+        guard let origin = current.origin else {
+            logger.error(
+                "configuration reload refused: its sources are unknown; keeping the running configuration",
+                metadata: ["event": "config.reload_failed"]
+            )
+            return current
+        }
+        let loader = ConfigurationLoader(file: origin.file, flags: origin.flags)
+        let next: PorteroConfiguration
+        let tokenService: TokenService
+        do {
+            next = try await loader.load()
+            // Codes and their verification tokens share `code_ttl`; codes keep the one they started with.
+            var tokenSettings = next
+            tokenSettings.codeTTL = initial.codeTTL
+            tokenService = try await makeTokenService(tokenSettings)
+        } catch {
+            logger.error(
+                "configuration reload refused; keeping the running configuration",
+                metadata: ["event": "config.reload_failed", "reason": .string(Self.reason(error))]
+            )
+            return current
+        }
+        await tokens.replace(with: tokenService)
+        RuntimeLogLevel.set(Logger.Level(rawValue: next.logLevel.rawValue) ?? .info)
+        let changed = Self.changedKeys(from: current, to: next)
+        let needRestart = changed.filter { !Self.liveKeys.contains($0) }
+        if !needRestart.isEmpty {
+            logger.warning(
+                "configuration reloaded; some changes take effect at the next restart",
+                metadata: [
+                    "event": "config.reloaded",
+                    "changed": .string(changed.joined(separator: ",")),
+                    "restart_needed": .string(needRestart.joined(separator: ",")),
+                ]
+            )
+        } else {
+            logger.info(
+                "configuration reloaded",
+                metadata: ["event": "config.reloaded", "changed": .string(changed.joined(separator: ","))]
+            )
+        }
+        // The listeners, the store and the other services keep what they were started with.
+        return next
+    }
+
+    /// One line, without the secret value (configuration errors name keys, never secret values).
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? ConfigurationError { return error.message }
+        return String(describing: error)
+    }
+
+    /// The configuration keys whose values differ, in the order of ``PorteroConfiguration/keys``.
+    static func changedKeys(from old: PorteroConfiguration, to new: PorteroConfiguration) -> [String] {
+        let comparisons: [(String, Bool)] = [
+            ("data_dir", old.dataDirectory != new.dataDirectory),
+            ("listen", old.listen != new.listen),
+            ("socket", old.socketPath != new.socketPath),
+            ("socket_mode", old.socketMode != new.socketMode),
+            ("tls.certificate", old.tlsCertificate != new.tlsCertificate),
+            ("tls.key", old.tlsKey != new.tlsKey),
+            ("admin_group", old.adminGroup != new.adminGroup),
+            ("trusted_proxies", old.trustedProxies != new.trustedProxies),
+            ("issuer", old.issuer != new.issuer),
+            ("audience", old.audience != new.audience),
+            ("jwt.algorithm", old.jwtAlgorithm != new.jwtAlgorithm),
+            ("jwt.secret", old.jwtSecret != new.jwtSecret),
+            ("access_ttl", old.accessTTL != new.accessTTL),
+            ("refresh_ttl", old.refreshTTL != new.refreshTTL),
+            ("code_ttl", old.codeTTL != new.codeTTL),
+            ("password.algorithm", old.passwordAlgorithm != new.passwordAlgorithm),
+            ("password.min_length", old.passwordMinLength != new.passwordMinLength),
+            ("password.max_length", old.passwordMaxLength != new.passwordMaxLength),
+            ("lockout.max_failures", old.lockoutMaxFailures != new.lockoutMaxFailures),
+            ("lockout.duration", old.lockoutDuration != new.lockoutDuration),
+            ("rate.login", old.rateLogin != new.rateLogin),
+            ("rate.register", old.rateRegister != new.rateRegister),
+            ("rate.verify", old.rateVerify != new.rateVerify),
+            ("rate.resend", old.rateResend != new.rateResend),
+            ("rate.forgot", old.rateForgot != new.rateForgot),
+            ("snapshot.every_records", old.snapshotEveryRecords != new.snapshotEveryRecords),
+            ("snapshot.every", old.snapshotEvery != new.snapshotEvery),
+            ("mail.transport", old.mailTransport != new.mailTransport),
+            ("mail.sendmail", old.mailSendmail != new.mailSendmail),
+            ("mail.maildir", old.mailMaildir != new.mailMaildir),
+            ("mail.webhook", old.mailWebhook != new.mailWebhook),
+            ("mail.from", old.mailFrom != new.mailFrom),
+            ("log.format", old.logFormat != new.logFormat),
+            ("log.level", old.logLevel != new.logLevel),
+        ]
+        return comparisons.filter(\.1).map(\.0)
+    }
+}
