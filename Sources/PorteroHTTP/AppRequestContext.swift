@@ -48,6 +48,11 @@ public struct AppRequestContext: RequestContext {
 
 /// Request ids: 16 random bytes, hex; a well-formed `X-Request-Id` from the client is kept instead.
 enum RequestIdentifier {
+    /// The id of the request this task is answering: security events logged through services that do not see
+    /// the request context (``AuthServices/event(_:_:event:userID:emailKey:remote:_:file:function:line:)``)
+    /// still carry `REQUEST_ID`.
+    @TaskLocal static var current: String?
+
     static func make() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<16).map { _ in

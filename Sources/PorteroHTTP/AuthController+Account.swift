@@ -87,8 +87,7 @@ extension AuthController {
         try await spend(&limit, emailKey: email.key, context)
         if let queue = services.resetQueue {
             if !queue.enqueue(email) {
-                logger.warning(
-                    "password reset queue full; request dropped", metadata: ["event": "password.reset_dropped"])
+                services.event(.warning, "password reset queue full; request dropped", event: "password.reset_dropped")
             }
         } else {
             try await PasswordResetService(queue: PasswordResetQueue(capacity: 1), services: services).issue(for: email)

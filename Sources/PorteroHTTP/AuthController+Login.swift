@@ -104,9 +104,7 @@ extension AuthController {
         services.event(
             .info, "login succeeded", event: "login.succeeded", userID: user.id, emailKey: user.emailKey, remote: ip)
         if rehashed != nil {
-            logger.info(
-                "password rehashed",
-                metadata: ["event": "password.rehashed", "user_id": .string(user.id.uuidString.lowercased())])
+            services.event(.info, "password rehashed", event: "password.rehashed", userID: user.id)
         }
         let response = try await services.tokenResponse(
             user: current,

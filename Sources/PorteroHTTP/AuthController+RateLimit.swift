@@ -26,10 +26,9 @@ struct RateLimitCheck {
         let decision = await limiter.acquire(key, now: now)
         self.decision = decision
         guard decision.allowed else {
-            logger.notice(
-                "rate limited",
-                metadata: metadata.merging(["event": "rate.limited", "route": .string(route)]) { $1 }
-            )
+            var metadata = metadata.merging(["event": "rate.limited", "route": .string(route)]) { $1 }
+            if let requestID = RequestIdentifier.current { metadata["request_id"] = .string(requestID) }
+            logger.notice("rate limited", metadata: metadata)
             throw PorteroError(
                 .rateLimited,
                 "Too many requests; try again in \(decision.reset) seconds.",

@@ -228,12 +228,16 @@ public struct AuthServices<Store: RecordStore>: Sendable where Store.State == St
         userID: UUID? = nil,
         emailKey: String? = nil,
         remote: String? = nil,
-        _ extra: Logger.Metadata = [:]
+        _ extra: Logger.Metadata = [:],
+        file: String = #fileID,
+        function: String = #function,
+        line: UInt = #line
     ) {
         var metadata = identity(userID: userID, emailKey: emailKey).merging(extra) { $1 }
         metadata["event"] = .string(event)
         if let remote { metadata["remote_addr"] = .string(remote) }
-        logger.log(level: level, message, metadata: metadata)
+        if let requestID = RequestIdentifier.current { metadata["request_id"] = .string(requestID) }
+        logger.log(level: level, message, metadata: metadata, file: file, function: function, line: line)
     }
 
     /// Log metadata naming a user without their address: `PORTERO_USER_ID` and `PORTERO_EMAIL_HASH`.

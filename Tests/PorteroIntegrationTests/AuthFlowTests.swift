@@ -12,8 +12,12 @@ struct AuthFlowTests {
         let maildir: String
 
         init(endpoint: TestEndpoint, daemon: PorteroProcess) {
+            self.init(endpoint: endpoint, maildir: daemon.dataDirectory + "/mail")
+        }
+
+        init(endpoint: TestEndpoint, maildir: String) {
             self.endpoint = endpoint
-            self.maildir = daemon.dataDirectory + "/mail"
+            self.maildir = maildir
         }
 
         func post(_ path: String, _ json: [String: Any], token: String? = nil) async throws -> TestResponse {
