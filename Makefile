@@ -18,7 +18,8 @@ deps:
 
 test-deps: deps
 	@./scripts/ensure-debs.sh $(TEST_DEBS)
-	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet $(TEST_PIP)
+	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet $(TEST_PIP) \
+		|| python3 -m pip install --quiet --break-system-packages $(TEST_PIP)
 
 build: deps
 	$(SWIFT) build -c $(CONFIG)
