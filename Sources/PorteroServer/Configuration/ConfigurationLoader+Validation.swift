@@ -1,5 +1,6 @@
 import Foundation
 import PorteroCore
+import PorteroHTTP
 
 extension ConfigurationLoader {
     /// Turns raw strings into typed settings; the first bad value throws one line naming its key.
@@ -19,7 +20,7 @@ extension ConfigurationLoader {
             throw ConfigurationError("invalid value for tls.key: tls.certificate and tls.key must be set together")
         }
         let trustedProxies = values.trustedProxies?.filter { !$0.isEmpty } ?? []
-        for proxy in trustedProxies where proxy != "unix" && !CIDR.isValid(proxy) {
+        for proxy in trustedProxies where proxy != "unix" && IPNetwork(proxy) == nil {
             throw ConfigurationError("invalid value for trusted_proxies: \"\(proxy)\" is not a CIDR or \"unix\"")
         }
         let secret = try parser.optionalString("jwt.secret", secret: true)
@@ -175,27 +176,5 @@ private struct ValueParser {
             throw bad(key, "\"\(value)\" is not host:port with a port from 0 to 65535")
         }
         return .init(host: String(host), port: number)
-    }
-}
-
-/// IPv4/IPv6 CIDR notation (`10.0.0.0/8`, `::1/128`, or a bare address).
-public enum CIDR {
-    public static func isValid(_ text: String) -> Bool {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let address = parts.first else { return false }
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        let maxPrefix: Int
-        if inet_pton(AF_INET, String(address), &v4) == 1 {
-            maxPrefix = 32
-        } else if inet_pton(AF_INET6, String(address), &v6) == 1 {
-            maxPrefix = 128
-        } else {
-            return false
-        }
-        if parts.count == 2 {
-            guard let prefix = Int(parts[1]), (0...maxPrefix).contains(prefix) else { return false }
-        }
-        return true
     }
 }
