@@ -113,20 +113,30 @@ public enum ListenFDs {
 }
 
 extension [ListenedSocket] {
-    /// The socket named `name`, else for the well-known names a socket without a name of the matching family.
+    /// The socket for the well-known name `http` (TCP) or `unix`, chosen by name and address family.
     ///
-    /// `http` falls back to the first unnamed `AF_INET`/`AF_INET6` socket and `unix` to the first unnamed
-    /// `AF_UNIX` socket, so that a socket unit without `FileDescriptorName=` still works.
+    /// A socket named `name` is taken when its family fits (`http`: `AF_INET`/`AF_INET6`, `unix`: `AF_UNIX`);
+    /// otherwise the first *unnamed* socket of the matching family. Unnamed means `unknown` (no name passed) or
+    /// systemd's default name, the socket unit's own name (`portero.socket`): `FileDescriptorName=` names every
+    /// socket of a unit alike, so one unit listening on both a path and a port cannot name them apart, and the
+    /// family tells them apart instead. A socket with any other name (`admin`) is never taken for these.
     public func socket(named name: String) -> ListenedSocket? {
-        if let exact = first(where: { $0.name == name }) {
-            return exact
-        }
         let families: [ListenedSocket.Family]
         switch name {
         case "http": families = [.inet, .inet6]
         case "unix": families = [.unix]
-        default: return nil
+        default: return first { $0.name == name }
         }
-        return first { $0.name == ListenFDs.unknownName && families.contains($0.family) }
+        if let exact = first(where: { $0.name == name && families.contains($0.family) }) {
+            return exact
+        }
+        return first { $0.isUnnamed && families.contains($0.family) }
+    }
+}
+
+extension ListenedSocket {
+    /// True when no `FileDescriptorName=` was given: the name is `unknown` or the socket unit's own name.
+    var isUnnamed: Bool {
+        name == ListenFDs.unknownName || name.hasSuffix(".socket")
     }
 }

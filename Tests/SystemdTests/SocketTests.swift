@@ -112,6 +112,24 @@ struct ListenFDsTests {
         #expect(onlyNamedElse.socket(named: "unix") == nil)
     }
 
+    /// One socket unit with a path and a port: systemd names both after the unit, or both after its single
+    /// `FileDescriptorName=`; the family decides.
+    @Test func oneUnitWithBothSocketsIsSplitByFamily() {
+        let unitNamed = [
+            ListenedSocket(fd: 3, name: "portero.socket", family: .unix),
+            ListenedSocket(fd: 4, name: "portero.socket", family: .inet),
+        ]
+        #expect(unitNamed.socket(named: "unix")?.fd == 3)
+        #expect(unitNamed.socket(named: "http")?.fd == 4)
+
+        let bothHTTP = [
+            ListenedSocket(fd: 3, name: "http", family: .unix),
+            ListenedSocket(fd: 4, name: "http", family: .inet),
+        ]
+        #expect(bothHTTP.socket(named: "http")?.fd == 4)
+        #expect(bothHTTP.socket(named: "unix") == nil)
+    }
+
     @Test func pairsNamesDefensively() {
         let described = ListenFDs.sockets(fds: [-1, -1], names: [""])
         #expect(described.map(\.name) == ["unknown", "unknown"])
