@@ -2,17 +2,35 @@
 # Builds dist/portero_<version>_<arch>.deb: the release binary (Swift stdlib linked statically), the systemd
 # units, sysusers.d and tmpfiles.d entries, and /etc/portero/portero.yaml as a conffile.
 # The maintainer scripts create the user and the signing-key credential; they enable and start nothing.
-# usage: packaging/build-deb.sh [VERSION]
+# usage: packaging/build-deb.sh [--binary PATH] [--output DIR] [VERSION]
+#   --binary  package this binary instead of building the release one (the nspawn end-to-end test packages the
+#             debug build, which links the Swift runtime from the toolchain, so that CI need not build twice)
+#   --output  where the .deb goes (default dist/); its path is the last line printed
+#   --fast    gzip -1 instead of xz (a test's throwaway package; xz of a debug binary takes minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BIN=; OUT=dist; COMPRESS=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --binary) BIN="$(realpath "$2")"; shift 2 ;;
+        --output) OUT="$2"; shift 2 ;;
+        --fast) COMPRESS=(-Zgzip -z1); shift ;;
+        -*) echo "build-deb.sh: unknown option $1" >&2; exit 2 ;;
+        *) break ;;
+    esac
+done
 VERSION="${1:-$(sed -n 's/.*static let string = "\(.*\)".*/\1/p' Sources/portero/Portero.swift)}"
 ARCH="$(dpkg --print-architecture)"
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
+chmod 0755 "$STAGE"   # the package's ./ entry; mktemp makes it 0700
 
 ./scripts/ensure-debs.sh libsystemd-dev libargon2-dev libssl-dev pkg-config dpkg-dev
-swift build -c release --product portero --static-swift-stdlib
-BIN="$(swift build -c release --show-bin-path)/portero"
+if [ -z "$BIN" ]; then
+    # SCRATCH_PATH: another build folder than .build (e.g. to build while a debug build holds .build's lock).
+    swift build -c release --product portero --static-swift-stdlib --scratch-path "${SCRATCH_PATH:-.build}"
+    BIN="$(swift build -c release --scratch-path "${SCRATCH_PATH:-.build}" --show-bin-path)/portero"
+fi
 
 install -D -m 0755 "$BIN" "$STAGE/usr/bin/portero"
 strip --strip-unneeded "$STAGE/usr/bin/portero" || true
@@ -84,6 +102,6 @@ exit 0
 SCRIPT
 chmod 0755 "$STAGE/DEBIAN/postinst" "$STAGE/DEBIAN/prerm" "$STAGE/DEBIAN/postrm"
 
-mkdir -p dist
-dpkg-deb --root-owner-group --build "$STAGE" "dist/portero_${VERSION}_${ARCH}.deb"
-echo "dist/portero_${VERSION}_${ARCH}.deb"
+mkdir -p "$OUT"
+dpkg-deb --root-owner-group "${COMPRESS[@]}" --build "$STAGE" "$OUT/portero_${VERSION}_${ARCH}.deb" >/dev/null
+echo "$OUT/portero_${VERSION}_${ARCH}.deb"

@@ -41,12 +41,22 @@ public final class PorteroProcess {
     public static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60))
         async throws -> CommandResult
     {
+        try await runProgram(binaryPath, arguments, environment: cleanEnvironment(environment), timeout: timeout)
+    }
+
+    /// Runs any program to completion with exactly `environment`, collecting its output.
+    public static func runProgram(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String],
+        timeout: Duration = .seconds(60)
+    ) async throws -> CommandResult {
         let directory = try TestDirectory()
         defer { directory.remove() }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binaryPath)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.environment = cleanEnvironment(environment)
+        process.environment = environment
         _ = FileManager.default.createFile(atPath: directory.file("out"), contents: nil)
         _ = FileManager.default.createFile(atPath: directory.file("err"), contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("out")))
@@ -57,7 +67,7 @@ public final class PorteroProcess {
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 process.terminate()
-                throw TestClientError("portero \(arguments.joined(separator: " ")) did not finish in \(timeout)")
+                throw TestClientError("\(executable) \(arguments.joined(separator: " ")) did not finish in \(timeout)")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
