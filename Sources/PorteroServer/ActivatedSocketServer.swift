@@ -1,9 +1,11 @@
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import PorteroHTTP
 import ServiceLifecycle
 import Synchronization
@@ -24,6 +26,8 @@ where Responder.Context == AppRequestContext {
     let fd: Int32
     let responder: Responder
     let configuration: HTTP1Channel.Configuration
+    /// When set, connections speak TLS first (the `http` socket with `tls.*` configured).
+    let tls: TLSConfiguration?
     /// Called once the listener accepts connections, with the listening channel.
     let onServerRunning: @Sendable (any Channel) async -> Void
     let logger: Logger
@@ -34,7 +38,6 @@ where Responder.Context == AppRequestContext {
     func run() async throws {
         let logger = self.logger
         let responder = self.responder
-        let children = QuiescingChildren()
         let http = HTTP1Channel(
             responder: { (request: Request, writer: consuming ResponseWriter, channel: any Channel) in
                 let context = Responder.Context(source: .init(channel: channel, logger: logger))
@@ -57,6 +60,17 @@ where Responder.Context == AppRequestContext {
             },
             configuration: configuration
         )
+        if let tls {
+            try await serve(TLSChannel(http, tlsConfiguration: tls))
+        } else {
+            try await serve(http)
+        }
+    }
+
+    /// Accepts connections on the passed socket and runs `childChannel` on each until graceful shutdown.
+    private func serve<ChildChannel: ServerChildChannel>(_ http: ChildChannel) async throws {
+        let logger = self.logger
+        let children = QuiescingChildren()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .bind(NIOBSDSocket.Handle(fd), serverBackPressureStrategy: nil) { channel in

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 import NIOCore
 import NIOPosix
@@ -31,6 +32,10 @@ public struct PorteroDaemon: Sendable {
         umask(0o077)
         // Taken first, so that nothing started later (sendmail) inherits the activation environment.
         let activated = ListenFDs.take(logger: logger)
+        // Before the store: a certificate that does not load is a configuration error (exit 78), not a crash later.
+        let tls = try configuration.tlsCertificate.flatMap { certificate in
+            try configuration.tlsKey.map { try TLSCertificates(certificate: certificate, key: $0) }
+        }
         let store = try await FileStore<StoreState>.open(
             directory: configuration.dataDirectory,
             configuration: FileStoreConfiguration(
@@ -40,14 +45,14 @@ public struct PorteroDaemon: Sendable {
             logger: logger
         )
         do {
-            try await serve(store: store, activated: activated)
+            try await serve(store: store, activated: activated, tls: tls)
         } catch {
             await store.close(snapshot: false)
             throw error
         }
     }
 
-    private func serve(store: FileStore<StoreState>, activated: [ListenedSocket]) async throws {
+    private func serve(store: FileStore<StoreState>, activated: [ListenedSocket], tls: TLSCertificates?) async throws {
         let environment = ProcessInfo.processInfo.environment
         let keys = try KeyMaterial.load(configuration: configuration, environment: environment)
         logger.info("signing key loaded", metadata: ["source": .string(keys.jwtSecretSource)])
@@ -140,6 +145,8 @@ public struct PorteroDaemon: Sendable {
                     fd: socket.fd,
                     responder: responder,
                     configuration: http1,
+                    // TLS on the TCP listener only; the Unix socket is local and never speaks it.
+                    tls: socket == httpSocket ? tls?.serverConfiguration : nil,
                     onServerRunning: { channel in
                         let address = Self.describe(channel.localAddress) ?? socket.name
                         logger.info(
@@ -156,11 +163,15 @@ public struct PorteroDaemon: Sendable {
             services.append(
                 Application(
                     responder: responder,
-                    server: .http1(configuration: http1),
+                    server: try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0.serverConfiguration) }
+                        ?? .http1(configuration: http1),
                     configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
                     onServerRunning: { channel in
                         let address = Self.describe(channel.localAddress) ?? listen.description
-                        logger.info("listening", metadata: ["address": .string(address)])
+                        logger.info(
+                            "listening",
+                            metadata: ["address": .string(address), "tls": .stringConvertible(tls != nil)]
+                        )
                         await readiness.listenerRunning(address)
                     },
                     logger: logger
@@ -194,6 +205,7 @@ public struct PorteroDaemon: Sendable {
             ReloadService(
                 initial: configuration,
                 tokens: tokens,
+                tls: tls,
                 makeTokenService: { configuration in
                     let keys = try KeyMaterial.load(configuration: configuration, environment: environment)
                     return await Self.tokenService(configuration: configuration, jwtSecret: keys.jwtSecret)

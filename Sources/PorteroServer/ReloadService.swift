@@ -9,7 +9,8 @@ import UnixSignals
 ///
 /// Around each reload it sends `RELOADING=1` with `MONOTONIC_USEC` and then `READY=1`, as `Type=notify-reload`
 /// expects. Applied live: the token service (`issuer`, `audience`, `access_ttl`, and the HS256 secret, re-read from
-/// its source) and `log.level`. Every other changed key is named in one warning
+/// its source), `log.level`, and — when the daemon started with TLS — the certificate and key, re-read from the
+/// files `tls.certificate` and `tls.key` name. Every other changed key is named in one warning
 /// line and takes effect at the next restart. A configuration that does not load or validate is refused with one
 /// error line, and the running one is kept.
 ///
@@ -21,6 +22,8 @@ struct ReloadService: Service, CustomStringConvertible {
 
     let initial: PorteroConfiguration
     let tokens: TokenServiceHolder
+    /// The TCP listener's certificate, when it speaks TLS.
+    let tls: TLSCertificates?
     let makeTokenService: TokenServiceFactory
     let notifier: Notifier
     let readiness: Readiness
@@ -31,6 +34,8 @@ struct ReloadService: Service, CustomStringConvertible {
 
     /// Keys applied without a restart.
     static let liveKeys: Set<String> = ["issuer", "audience", "access_ttl", "jwt.secret", "log.level"]
+    /// Keys also applied without a restart when the TCP listener was started with TLS (and keeps it).
+    static let liveTLSKeys: Set<String> = ["tls.certificate", "tls.key"]
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
@@ -55,12 +60,18 @@ struct ReloadService: Service, CustomStringConvertible {
         let loader = ConfigurationLoader(file: origin.file, flags: origin.flags)
         let next: PorteroConfiguration
         let tokenService: TokenService
+        var certificates: TLSCertificates.Material?
         do {
             next = try await loader.load()
             // Codes and their verification tokens share `code_ttl`; codes keep the one they started with.
             var tokenSettings = next
             tokenSettings.codeTTL = initial.codeTTL
             tokenService = try await makeTokenService(tokenSettings)
+            // The files are read again even when their paths did not change: that is how a renewed certificate
+            // (certbot, an ACME client) gets picked up. Turning TLS on or off needs a restart.
+            if tls != nil, let certificate = next.tlsCertificate, let key = next.tlsKey {
+                certificates = try TLSCertificates.load(certificate: certificate, key: key)
+            }
         } catch {
             logger.error(
                 "configuration reload refused; keeping the running configuration",
@@ -69,9 +80,13 @@ struct ReloadService: Service, CustomStringConvertible {
             return current
         }
         await tokens.replace(with: tokenService)
+        if let tls, let certificates {
+            tls.replace(with: certificates)
+        }
         RuntimeLogLevel.set(Logger.Level(rawValue: next.logLevel.rawValue) ?? .info)
         let changed = Self.changedKeys(from: current, to: next)
-        let needRestart = changed.filter { !Self.liveKeys.contains($0) }
+        let live = certificates != nil ? Self.liveKeys.union(Self.liveTLSKeys) : Self.liveKeys
+        let needRestart = changed.filter { !live.contains($0) }
         if !needRestart.isEmpty {
             logger.warning(
                 "configuration reloaded; some changes take effect at the next restart",

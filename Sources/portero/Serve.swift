@@ -22,6 +22,11 @@ struct Serve: AsyncParsableCommand {
         let logger = CommandSupport.bootstrapLogging(configuration)
         do {
             try await PorteroDaemon(configuration: configuration, logger: logger).run()
+        } catch let error as ConfigurationError {
+            // A file a key names (tls.certificate, tls.key) that does not load: like any configuration error.
+            logger.critical("portero stopped", metadata: ["error": .string(error.message)])
+            CommandSupport.printError("configuration: \(error.message)")
+            throw ExitCode(78)
         } catch {
             logger.critical("portero stopped", metadata: ["error": .string(String(describing: error))])
             throw CommandSupport.fail(String(describing: error))

@@ -9,15 +9,24 @@ struct SocketActivationTests {
     static let activator = "/usr/bin/systemd-socket-activate"
 
     @Test(
-        "passed sockets are served instead of binding, READY=1 waits for them, SIGTERM exits 0",
+        "passed sockets are served instead of binding, READY=1 waits for them, SIGTERM exits 0 (plain and TLS)",
         .enabled(
             if: FileManager.default.isExecutableFile(atPath: activator),
             "systemd-socket-activate is not installed (Debian package systemd)"
-        )
+        ),
+        arguments: [false, true]
     )
-    func servesPassedSockets() async throws {
+    func servesPassedSockets(tls: Bool) async throws {
         let directory = try TestDirectory("activation")
         defer { directory.remove() }
+        // With tls.* set, the passed TCP socket speaks TLS and the passed Unix socket stays plain HTTP.
+        var tlsArguments: [String] = []
+        var clientScript = ""
+        if tls {
+            _ = try await TLSTests.makeCertificate("server", in: directory)
+            tlsArguments = ["--tls-certificate", directory.file("server.pem"), "--tls-key", directory.file("server.key")]
+            clientScript = try directory.write("client.py", TLSTests.client)
+        }
         let notify = try DatagramListener()
         let activatedSocket = directory.file("activated.sock")
         let activatedPort = try PorteroProcess.freePort()
@@ -37,7 +46,7 @@ struct SocketActivationTests {
             "--", PorteroProcess.binaryPath, "serve", "--data-dir", directory.file("data"),
             "--listen", "127.0.0.1:\(configuredPort)", "--socket", configuredSocket,
             "--log-format", "json", "--mail-transport", "maildir",
-        ]
+        ] + tlsArguments
         process.environment = PorteroProcess.cleanEnvironment()
         let log = directory.file("stderr.log")
         _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -77,8 +86,15 @@ struct SocketActivationTests {
 
         let tcp = TestEndpoint.tcp(host: "127.0.0.1", port: activatedPort)
         let unix = TestEndpoint.unix(path: activatedSocket)
-        #expect(try await HTTPTestClient.request("GET", "/healthz", to: tcp, timeout: 5).status == 200)
-        for (endpoint, email) in [(tcp, "tcp@example.com"), (unix, "unix@example.com")] {
+        if tls {
+            let answer = try await TLSTests.tlsGet(ca: directory.file("server.pem"), port: activatedPort, script: clientScript)
+            #expect(answer?.status == 200, "\(stderrText())")
+            let plain = try? await HTTPTestClient.request("GET", "/healthz", to: tcp, timeout: 3)
+            #expect(plain?.status != 200)
+        } else {
+            #expect(try await HTTPTestClient.request("GET", "/healthz", to: tcp, timeout: 5).status == 200)
+        }
+        for (endpoint, email) in tls ? [(unix, "unix@example.com")] : [(tcp, "tcp@example.com"), (unix, "unix@example.com")] {
             let registered = try await HTTPTestClient.request(
                 "POST", "/api/v1/auth/register", to: endpoint,
                 json: ["email": email, "password": "socket activation 2026", "name": "Activated"],
