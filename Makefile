@@ -5,7 +5,7 @@ BIN          := .build/$(CONFIG)/portero
 # What the build needs (Debian 12 package names).
 BUILD_DEBS   := libsystemd-dev libargon2-dev libssl-dev pkg-config
 # What the test suite drives for real: msmtp (sendmail), strace (fault injection), nspawn, socket activation, a .deb.
-TEST_DEBS    := msmtp strace systemd systemd-container dpkg-dev python3-pip
+TEST_DEBS    := msmtp strace curl systemd systemd-container dpkg-dev python3-pip
 TEST_PIP     := aiosmtpd
 
 .PHONY: all build run test deps test-deps release clean bench

@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "PorteroCore",
                 "PorteroStore",
+                "Systemd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

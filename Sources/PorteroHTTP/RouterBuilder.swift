@@ -5,10 +5,13 @@ public import PorteroStore
 public enum PorteroRouter {
     /// SPEC §3's base path of the auth API.
     public static let authBasePath = "/api/v1/auth"
+    /// The admin API's base path (Unix socket, `SO_PEERCRED`).
+    public static let adminBasePath = "/admin/v1"
 
     /// The router with SPEC §3's middleware chain: request id + error shape outermost, then the client address
     /// (`trusted_proxies`), then the body limit.
-    public static func build<Store: RecordStore>(services: AuthServices<Store>) -> Router<AppRequestContext>
+    public static func build<Store: RecordStore>(services: AuthServices<Store>, adminAccess: AdminAccess)
+        -> Router<AppRequestContext>
     where Store.State == StoreState {
         let router = Router(context: AppRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
@@ -16,6 +19,10 @@ public enum PorteroRouter {
         router.middlewares.add(BodyLimitMiddleware<AppRequestContext>())
         router.addRoutes(HealthController(store: services.store).endpoints)
         router.addRoutes(AuthController(services: services).endpoints, atPath: RouterPath(authBasePath))
+        router.addRoutes(
+            AdminController(store: services.store, access: adminAccess, logger: services.logger).endpoints,
+            atPath: RouterPath(adminBasePath)
+        )
         return router
     }
 }

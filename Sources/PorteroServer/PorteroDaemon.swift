@@ -104,7 +104,11 @@ public struct PorteroDaemon: Sendable {
             logger: logger,
             resetQueue: resetQueue
         )
-        let router = PorteroRouter.build(services: authServices)
+        let adminAccess = AdminAccess(
+            daemonUID: getuid(),
+            groupID: try configuration.adminGroup.map { try AdminGroup.id(named: $0) }
+        )
+        let router = PorteroRouter.build(services: authServices, adminAccess: adminAccess)
         let responder = router.buildResponder()
         let notifier = Notifier()
 
