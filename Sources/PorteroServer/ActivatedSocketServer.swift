@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdCore
+import Glibc
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -51,6 +52,8 @@ where Responder.Context == AppRequestContext {
                     logger.debug("unrecognised error", metadata: ["error.type": .string("\(type(of: error))")])
                     response = Response(status: .internalServerError)
                 }
+                // `Application` adds Date from its internal cache; RFC 9110 §6.6.1 wants it here too.
+                response.headers[.date] = HTTPDate.now()
                 do {
                     try await writer.write(response: response.head, body: response.body)
                 } catch is HTTPParserError {
@@ -134,5 +137,17 @@ private final class QuiescingChildren: Sendable {
         for channel in open {
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
+    }
+}
+
+/// The `Date:` header value, IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), from the C library in the "C" locale.
+enum HTTPDate {
+    static func now() -> String {
+        var seconds = time(nil)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var buffer = [CChar](repeating: 0, count: 64)
+        let length = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
+        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

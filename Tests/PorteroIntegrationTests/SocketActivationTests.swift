@@ -72,6 +72,7 @@ struct SocketActivationTests {
         #expect(await waitUntil { FileManager.default.fileExists(atPath: activatedSocket) })
         let first = try await HTTPTestClient.request("GET", "/healthz", to: .unix(path: activatedSocket), timeout: 30)
         #expect(first.status == 200, "\(stderrText())")
+        #expect(first.headers["date"]?.hasSuffix(" GMT") == true, "no Date header: \(first.headers)")
 
         var ready: [String: String]?
         let deadline = ContinuousClock.now + .seconds(30)
