@@ -148,7 +148,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PorteroCoreTests",
-            dependencies: ["PorteroCore", "PorteroTestSupport"],
+            dependencies: [
+                "PorteroCore",
+                "PorteroTestSupport",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -163,6 +168,7 @@ let package = Package(
                 "PorteroServer",
                 "PorteroHTTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

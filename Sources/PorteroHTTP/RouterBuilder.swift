@@ -15,6 +15,7 @@ public enum PorteroRouter {
         router.middlewares.add(ClientAddressMiddleware(trustedProxies: services.settings.trustedProxies))
         router.middlewares.add(BodyLimitMiddleware<AppRequestContext>())
         router.addRoutes(HealthController(store: services.store).endpoints)
+        router.addRoutes(JWKSController(tokens: services.tokens).endpoints)
         router.addRoutes(AuthController(services: services).endpoints, atPath: RouterPath(authBasePath))
         return router
     }
