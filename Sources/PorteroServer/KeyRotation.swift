@@ -99,7 +99,8 @@ public enum KeyRotation {
         // glibc's major()/minor() of st_dev, as the kernel prints them.
         let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~0xfff)
         let minor = (device & 0xff) | ((device >> 12) & ~0xff)
-        let wanted = String(major, radix: 16).leftPadded(2) + ":" + String(minor, radix: 16).leftPadded(2) + ":"
+        let wanted =
+            String(major, radix: 16).leftPadded(2) + ":" + String(minor, radix: 16).leftPadded(2) + ":"
             + String(inode)
         // `1: FLOCK  ADVISORY  WRITE 4242 fe:00:16227088 0 EOF`; waiters are `1: -> FLOCK …` and are skipped.
         for line in table.split(separator: "\n") {

@@ -42,7 +42,9 @@ struct SigningKeyRingTests {
     func retention() {
         let retention = SigningKeyRing.retention(accessTTL: TimeSpan(seconds: 3600), codeTTL: TimeSpan(seconds: 900))
         #expect(retention == .seconds(3660))
-        #expect(SigningKeyRing.retention(accessTTL: TimeSpan(seconds: 60), codeTTL: TimeSpan(seconds: 900)) == .seconds(960))
+        #expect(
+            SigningKeyRing.retention(accessTTL: TimeSpan(seconds: 60), codeTTL: TimeSpan(seconds: 900)) == .seconds(960)
+        )
     }
 
     @Test("the newest key signs; an older one verifies until its successor's creation plus the retention")
@@ -51,18 +53,21 @@ struct SigningKeyRingTests {
         let second = Self.key(.eddsa, at: 100)
         let third = Self.key(.eddsa, at: 5000)
         let keys = [second, third, first]
-        let early = try #require(SigningKeyRing(keys: keys, retention: Self.hour, now: Self.t0.addingTimeInterval(5001)))
+        let early = try #require(
+            SigningKeyRing(keys: keys, retention: Self.hour, now: Self.t0.addingTimeInterval(5001)))
         #expect(early.current.kid == third.kid)
         // `first` stopped signing at 100, so it lives until 100 + 3600; `second` until 5000 + 3600.
         #expect(early.live.map(\.kid) == [third.kid, second.kid])
         #expect(early.expired.map(\.kid) == [first.kid])
         let edge = try #require(SigningKeyRing(keys: keys, retention: Self.hour, now: Self.t0.addingTimeInterval(8599)))
         #expect(edge.live.map(\.kid) == [third.kid, second.kid])
-        let later = try #require(SigningKeyRing(keys: keys, retention: Self.hour, now: Self.t0.addingTimeInterval(8600)))
+        let later = try #require(
+            SigningKeyRing(keys: keys, retention: Self.hour, now: Self.t0.addingTimeInterval(8600)))
         #expect(later.live.map(\.kid) == [third.kid])
         #expect(Set(later.expired.map(\.kid)) == [first.kid, second.kid])
         // The newest key never expires, however old.
-        let alone = try #require(SigningKeyRing(keys: [first], retention: Self.hour, now: Self.t0.addingTimeInterval(1e9)))
+        let alone = try #require(
+            SigningKeyRing(keys: [first], retention: Self.hour, now: Self.t0.addingTimeInterval(1e9)))
         #expect(alone.live == [first])
         #expect(SigningKeyRing(keys: [], retention: Self.hour, now: Self.t0) == nil)
     }
@@ -74,7 +79,8 @@ struct SigningKeyRingTests {
         let key = try #require(SigningKey(algorithm: .eddsa, secret: d, createdAt: Self.t0))
         #expect(key.kid == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k")
         let jwk: JSONValue = .object([
-            "kty": .string("OKP"), "crv": .string("Ed25519"), "x": .string("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"),
+            "kty": .string("OKP"), "crv": .string("Ed25519"),
+            "x": .string("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"),
             "kid": .string(key.kid), "use": .string("sig"), "alg": .string("EdDSA"),
         ])
         #expect(key.publicJWK == jwk)
@@ -155,7 +161,9 @@ struct SigningKeyRingTests {
             var changed = try Self.header(forged)
             changed["alg"] = "EdDSA"
             let relabelled = try Self.encode(changed) + "." + parts[1] + "." + parts[2]
-            await #expect(throws: TokenService.invalid) { _ = try await edService.verifyAccessToken(relabelled, now: now) }
+            await #expect(throws: TokenService.invalid) {
+                _ = try await edService.verifyAccessToken(relabelled, now: now)
+            }
         }
         // An EdDSA token shown to an HS256-only service.
         let hsService = try await Self.service([Self.key(.hs256, at: 0)], now: now)

@@ -78,7 +78,8 @@ struct KeyRotationTests {
                 ["keys", "rotate", "--data-dir", daemon.dataDirectory, "--jwt-algorithm", "EdDSA"])
             #expect(rotated.status == 0, "\(rotated.stderr)")
             #expect(rotated.stdout.contains("sent SIGHUP to the daemon (pid \(daemon.pid ?? -1))"), "\(rotated.stdout)")
-            #expect(rotated.stdout.contains("still verifying until their tokens expire: \(oldKid)"), "\(rotated.stdout)")
+            #expect(
+                rotated.stdout.contains("still verifying until their tokens expire: \(oldKid)"), "\(rotated.stdout)")
 
             let after = try await Self.waitForKeys(2, at: try daemon.tcp)
             #expect(after.count == 2, "\(daemon.stderrText)")
@@ -107,7 +108,9 @@ struct KeyRotationTests {
         }
     }
 
-    @Test("HS256: the JWKS is empty; rotation of the generated secret keeps old tokens; an owned-elsewhere secret is refused")
+    @Test(
+        "HS256: the JWKS is empty; rotation of the generated secret keeps old tokens; an owned-elsewhere secret is refused"
+    )
     func hs256Rotation() async throws {
         try await withDaemon { daemon in
             let answer = try await HTTPTestClient.request("GET", "/.well-known/jwks.json", to: try daemon.unix)
@@ -123,15 +126,14 @@ struct KeyRotationTests {
             let rotated = try await PorteroProcess.run(["keys", "rotate", "--data-dir", daemon.dataDirectory])
             #expect(rotated.status == 0, "\(rotated.stderr)")
             #expect(rotated.stdout.contains("new HS256 signing key hs-"), "\(rotated.stdout)")
-            // Wait until the daemon signs with the new key.
-            var newKid = oldKid
-            let deadline = ContinuousClock.now + .seconds(20)
-            while newKid == oldKid && ContinuousClock.now < deadline {
-                let login = try await client.post("/login", ["email": "hs@example.com", "password": "shared secret here"])
-                let access = try #require(login.json?["access_token"] as? String, "\(login.text)")
-                newKid = try #require(try Self.part(access, 0)["kid"] as? String)
-                if newKid == oldKid { try await Task.sleep(for: .milliseconds(50)) }
+            // Wait until the daemon has reloaded its keys (a second `keys.loaded` line; logins are rate-limited).
+            let reloaded = await waitUntil(timeout: .seconds(20)) {
+                daemon.stderrText.components(separatedBy: #""event":"keys.loaded""#).count - 1 >= 2
             }
+            #expect(reloaded, "\(daemon.stderrText)")
+            let login = try await client.post("/login", ["email": "hs@example.com", "password": "shared secret here"])
+            let access = try #require(login.json?["access_token"] as? String, "\(login.text)")
+            let newKid = try #require(try Self.part(access, 0)["kid"] as? String)
             #expect(newKid != oldKid && newKid.hasPrefix("hs-"), "\(daemon.stderrText)")
             #expect(try await client.get("/profile", token: oldAccess).status == 200)
             #expect(try await Self.jwks(try daemon.tcp).isEmpty)
@@ -183,6 +185,44 @@ struct KeyRotationTests {
             }
             #expect(try await client.get("/profile", token: access).status == 200)
         }
+    }
+
+    @Test("SIGHUP switching HS256 to EdDSA: new tokens are EdDSA and in the JWKS; HS256 tokens keep verifying")
+    func algorithmSwitchOnReload() async throws {
+        let directory = try TestDirectory("switch")
+        let config = try directory.write("portero.yaml", "jwt:\n  algorithm: HS256\n")
+        let daemon = try PorteroProcess(directory: directory, arguments: ["--config", config])
+        defer { directory.remove() }
+        do {
+            try await daemon.startAndWait()
+            let client = Client(endpoint: try daemon.unix, daemon: daemon)
+            let verified = try await client.verifiedUser("switch@example.com", password: "from shared to public")
+            let hsAccess = try #require(verified.json?["access_token"] as? String)
+            #expect(try Self.part(hsAccess, 0)["alg"] as? String == "HS256")
+
+            try Data("jwt:\n  algorithm: EdDSA\n".utf8).write(to: URL(fileURLWithPath: config))
+            daemon.signal(SIGHUP)
+            let keys = try await Self.waitForKeys(1, at: try daemon.unix)
+            #expect(keys.count == 1, "\(daemon.stderrText)")
+            let login = try await client.post(
+                "/login", ["email": "switch@example.com", "password": "from shared to public"])
+            let edAccess = try #require(login.json?["access_token"] as? String, "\(login.text)")
+            try Self.verifyWithJWKS(edAccess, keys: keys)
+            #expect(try await client.get("/profile", token: edAccess).status == 200)
+            #expect(try await client.get("/profile", token: hsAccess).status == 200)
+            // The HS256 key verifies only HS256: its kid with alg EdDSA is refused.
+            let parts = hsAccess.split(separator: ".").map(String.init)
+            var header = try Self.part(hsAccess, 0)
+            header["alg"] = "EdDSA"
+            try await Self.expectInvalid(
+                try TokenAttackTests.encode(header) + "." + parts[1] + "." + parts[2], client: client)
+            let reloaded = daemon.stderrText.split(separator: "\n").filter { $0.contains("config.reloaded") }
+            #expect(reloaded.count == 1 && !reloaded[0].contains("restart_needed"), "\(daemon.stderrText)")
+        } catch {
+            await daemon.stop()
+            throw error
+        }
+        await daemon.stop()
     }
 
     static func expectInvalid(_ token: String, client: Client) async throws {

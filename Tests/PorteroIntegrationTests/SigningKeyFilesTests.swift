@@ -11,7 +11,9 @@ struct SigningKeyFilesTests {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
     static let hour: Duration = .seconds(3600)
 
-    static func update(_ directory: TestDirectory, _ algorithm: SigningKey.Algorithm, at offset: TimeInterval, rotate: Bool = false)
+    static func update(
+        _ directory: TestDirectory, _ algorithm: SigningKey.Algorithm, at offset: TimeInterval, rotate: Bool = false
+    )
         throws -> SigningKeyFiles.Update
     {
         try SigningKeyFiles.update(
@@ -19,7 +21,9 @@ struct SigningKeyFilesTests {
             rotate: rotate)
     }
 
-    static func configuration(_ dataDirectory: String, _ flags: [String: String] = [:], environment: [String: String] = [:])
+    static func configuration(
+        _ dataDirectory: String, _ flags: [String: String] = [:], environment: [String: String] = [:]
+    )
         async throws -> PorteroConfiguration
     {
         try await ConfigurationLoader(
@@ -61,7 +65,8 @@ struct SigningKeyFilesTests {
         #expect(directory.names() == ["signing-\(secondKey.kid).json"])
     }
 
-    @Test("switching jwt.algorithm makes a key of the new one; the old key keeps verifying; a legacy jwt-secret is read")
+    @Test(
+        "switching jwt.algorithm makes a key of the new one; the old key keeps verifying; a legacy jwt-secret is read")
     func switchAndLegacy() async throws {
         let directory = try TestDirectory("keyfiles")
         defer { directory.remove() }
@@ -118,7 +123,8 @@ struct SigningKeyFilesTests {
         defer { directory.remove() }
         let data = directory.file("data")
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let owned = try await Self.configuration(data, environment: ["PORTERO_JWT_SECRET": String(repeating: "s", count: 40)])
+        let owned = try await Self.configuration(
+            data, environment: ["PORTERO_JWT_SECRET": String(repeating: "s", count: 40)])
         #expect(throws: KeyRotation.Refusal.self) { try KeyRotation.rotate(configuration: owned, environment: [:]) }
 
         let credentials = try TestDirectory("creds")
