@@ -152,7 +152,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PorteroCoreTests",
-            dependencies: ["PorteroCore", "PorteroTestSupport"],
+            dependencies: [
+                "PorteroCore",
+                "PorteroTestSupport",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -167,6 +172,7 @@ let package = Package(
                 "PorteroServer",
                 "PorteroHTTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

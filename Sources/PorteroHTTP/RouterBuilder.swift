@@ -18,6 +18,7 @@ public enum PorteroRouter {
         router.middlewares.add(ClientAddressMiddleware(trustedProxies: services.settings.trustedProxies))
         router.middlewares.add(BodyLimitMiddleware<AppRequestContext>())
         router.addRoutes(HealthController(store: services.store).endpoints)
+        router.addRoutes(JWKSController(tokens: services.tokens).endpoints)
         router.addRoutes(AuthController(services: services).endpoints, atPath: RouterPath(authBasePath))
         router.addRoutes(
             AdminController(store: services.store, access: adminAccess, logger: services.logger).endpoints,

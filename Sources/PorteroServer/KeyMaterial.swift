@@ -2,46 +2,88 @@ import Foundation
 import Logging
 import PorteroCore
 
-/// The daemon's secrets: the HS256 signing secret and the HMAC key of one-time codes.
+/// The daemon's secrets: the JWT signing keys and the HMAC key of one-time codes.
 ///
-/// The signing secret comes from `jwt.secret` (`PORTERO_JWT_SECRET`), else the systemd credential `jwt-secret`
-/// (`$CREDENTIALS_DIRECTORY/jwt-secret`), else `<data_dir>/keys/jwt-secret`, generated once. Neither secret is
-/// ever logged or put in an error.
+/// Under HS256 the signing secret comes from `jwt.secret` (`PORTERO_JWT_SECRET`), else the systemd credential
+/// `jwt-secret` (`$CREDENTIALS_DIRECTORY/jwt-secret`), else the key set in `<data_dir>/keys/` (see
+/// ``SigningKeyFiles``), which is also where every EdDSA key lives. The code key is `<data_dir>/keys/code-hmac`,
+/// generated once; it is not a signing key and is never rotated. No secret is ever logged or put in an error.
 struct KeyMaterial: Sendable {
-    var jwtSecret: [UInt8]
-    /// Where the secret came from (a description safe to log: never the secret).
-    var jwtSecretSource: String
+    var signing: SigningKeyRing
+    /// Where the signing keys came from (a description safe to log: never a secret).
+    var signingSource: String
+    /// Keys past their retention that this load deleted.
+    var removed: [SigningKey]
     var codeKey: [UInt8]
 
-    static func load(configuration: PorteroConfiguration, environment: [String: String]) throws -> KeyMaterial {
-        let keys = configuration.dataDirectory + "/keys"
+    static func load(configuration: PorteroConfiguration, environment: [String: String], now: Date = Date()) throws
+        -> KeyMaterial
+    {
+        let keys = SigningKeyFiles.directory(of: configuration)
         try KeyFiles.ensureDirectory(keys)
-        let secret: [UInt8]
-        let source: String
+        let codeKey = try KeyFiles.readOrCreate(keys + "/code-hmac", length: 32)
+        if configuration.jwtAlgorithm == .hs256,
+            let external = try externalSecret(configuration: configuration, environment: environment)
+        {
+            let epoch = Date(timeIntervalSince1970: 0)
+            guard let key = SigningKey(algorithm: .hs256, secret: external.secret, createdAt: epoch),
+                let ring = SigningKeyRing(keys: [key], retention: .zero, now: now)
+            else {
+                throw DaemonError("the JWT secret from \(external.source) is shorter than 32 bytes")
+            }
+            return KeyMaterial(signing: ring, signingSource: external.source, removed: [], codeKey: codeKey)
+        }
+        let update = try SigningKeyFiles.update(
+            directory: keys,
+            algorithm: configuration.signingAlgorithm,
+            retention: configuration.keyRetention,
+            now: now,
+            rotate: false
+        )
+        return KeyMaterial(signing: update.ring, signingSource: keys, removed: update.removed, codeKey: codeKey)
+    }
+
+    /// The HS256 secret Portero does not own: `jwt.secret` / `PORTERO_JWT_SECRET`, else the credential `jwt-secret`.
+    static func externalSecret(configuration: PorteroConfiguration, environment: [String: String]) throws
+        -> (secret: [UInt8], source: String)?
+    {
         if let configured = configuration.jwtSecret {
-            secret = Array(configured.utf8)
-            source = "configuration"
-        } else if let credentials = environment["CREDENTIALS_DIRECTORY"],
+            return (Array(configured.utf8), "configuration")
+        }
+        if let credentials = environment["CREDENTIALS_DIRECTORY"],
             let bytes = try KeyFiles.read(credentials + "/jwt-secret")
         {
-            secret = bytes
-            source = "systemd credential jwt-secret"
-        } else {
-            secret = try KeyFiles.readOrCreate(keys + "/jwt-secret", length: 48)
-            source = keys + "/jwt-secret"
+            return (bytes, "systemd credential jwt-secret")
         }
-        guard secret.count >= 32 else {
-            throw DaemonError("the JWT secret from \(source) is shorter than 32 bytes")
+        return nil
+    }
+}
+
+extension PorteroConfiguration {
+    /// `jwt.algorithm` as the token layer names it.
+    var signingAlgorithm: SigningKey.Algorithm {
+        switch jwtAlgorithm {
+        case .hs256: .hs256
+        case .eddsa: .eddsa
         }
-        let codeKey = try KeyFiles.readOrCreate(keys + "/code-hmac", length: 32)
-        return KeyMaterial(jwtSecret: secret, jwtSecretSource: source, codeKey: codeKey)
+    }
+
+    /// How long a signing key keeps verifying after a newer one replaced it.
+    var keyRetention: Duration {
+        SigningKeyRing.retention(accessTTL: accessTTL, codeTTL: codeTTL)
     }
 }
 
 /// Secret files: directory 0700, files 0600, written whole before they are visible.
 enum KeyFiles {
+    /// Creates `path` (0700) if missing; a directory made by root for a data directory owned by someone else is
+    /// given to that owner, so the daemon can still read it.
     static func ensureDirectory(_ path: String) throws {
-        if mkdir(path, 0o700) != 0 && errno != EEXIST {
+        if mkdir(path, 0o700) == 0 {
+            if geteuid() == 0, let owner = owner(of: (path as NSString).deletingLastPathComponent), owner.uid != 0 {
+                chown(path, owner.uid, owner.gid)
+            }
+        } else if errno != EEXIST {
             throw DaemonError("cannot create \(path): \(String(cString: strerror(errno)))")
         }
         chmod(path, 0o700)
@@ -61,24 +103,52 @@ enum KeyFiles {
     /// Reads the key, or creates it from the CSPRNG (base64url text, so an admin can copy it) atomically.
     static func readOrCreate(_ path: String, length: Int) throws -> [UInt8] {
         if let existing = try read(path) { return existing }
-        let text = Secrets.base64URL(Secrets.randomBytes(length)) + "\n"
+        let text = Secrets.base64URL(Secrets.randomBytes(length))
+        try writeAtomically(path, Array((text + "\n").utf8))
+        return Array(text.utf8)
+    }
+
+    /// Writes `bytes` to `path` (0600) through a temporary file: written, fsynced, renamed, directory fsynced.
+    /// Written by root into a directory someone else owns, the file is given to that owner.
+    static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
+        let directory = (path as NSString).deletingLastPathComponent
         let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw DaemonError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if geteuid() == 0, let owner = owner(of: directory), owner.uid != 0 {
+            fchown(fd, owner.uid, owner.gid)
+        }
+        fchmod(fd, 0o600)
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            written += count
+        }
         let synced = fsync(fd)
         close(fd)
         guard written == bytes.count, synced == 0, rename(temporary, path) == 0 else {
             unlink(temporary)
             throw DaemonError("cannot write \(path)")
         }
-        let directory = (path as NSString).deletingLastPathComponent
-        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 {
-            fsync(dirFD)
-            close(dirFD)
+        syncDirectory(directory)
+    }
+
+    /// The owner and group of `path`.
+    static func owner(of path: String) -> (uid: uid_t, gid: gid_t)? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let uid = attributes[.ownerAccountID] as? NSNumber, let gid = attributes[.groupOwnerAccountID] as? NSNumber
+        else { return nil }
+        return (uid_t(uid.uint32Value), gid_t(gid.uint32Value))
+    }
+
+    /// Makes creations, renames and removals in `directory` durable.
+    static func syncDirectory(_ directory: String) {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
         }
-        return Array(text.utf8.dropLast())
     }
 }

@@ -1,3 +1,4 @@
+internal import CoreFoundation
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -55,9 +56,8 @@ public struct PorteroDaemon: Sendable {
     private func serve(store: FileStore<StoreState>, activated: [ListenedSocket], tls: TLSCertificates?) async throws {
         let environment = ProcessInfo.processInfo.environment
         let keys = try KeyMaterial.load(configuration: configuration, environment: environment)
-        logger.info("signing key loaded", metadata: ["source": .string(keys.jwtSecretSource)])
         let tokens = TokenServiceHolder(
-            await Self.tokenService(configuration: configuration, jwtSecret: keys.jwtSecret)
+            await Self.tokenService(configuration: configuration, keys: keys, logger: logger)
         )
         let pool = BlockingWorkPool(queueCapacity: 64, name: "portero-hash")
         defer { pool.shutdown() }
@@ -212,7 +212,7 @@ public struct PorteroDaemon: Sendable {
                 tls: tls,
                 makeTokenService: { configuration in
                     let keys = try KeyMaterial.load(configuration: configuration, environment: environment)
-                    return await Self.tokenService(configuration: configuration, jwtSecret: keys.jwtSecret)
+                    return await Self.tokenService(configuration: configuration, keys: keys, logger: logger)
                 },
                 notifier: notifier,
                 readiness: readiness,
@@ -243,10 +243,24 @@ public struct PorteroDaemon: Sendable {
     /// How long a connection may stay silent (no request, or a request that stops arriving) before it is closed.
     static let idleTimeout = TimeAmount.seconds(30)
 
-    /// The token service a configuration describes, signing with `jwtSecret`.
-    static func tokenService(configuration: PorteroConfiguration, jwtSecret: [UInt8]) async -> TokenService {
-        await TokenService(
-            signingKeys: SigningKeys.hs256(secret: jwtSecret),
+    /// The token service a configuration describes, signing with the current key of `keys`; says which keys
+    /// are in use (kids only, never a secret).
+    static func tokenService(configuration: PorteroConfiguration, keys: KeyMaterial, logger: Logger) async
+        -> TokenService
+    {
+        logger.info(
+            "signing keys loaded",
+            metadata: [
+                "event": "keys.loaded",
+                "source": .string(keys.signingSource),
+                "algorithm": .string(keys.signing.current.algorithm.rawValue),
+                "kid": .string(keys.signing.current.kid),
+                "verifying_kids": .string(keys.signing.live.dropFirst().map(\.kid).joined(separator: ",")),
+                "removed_kids": .string(keys.removed.map(\.kid).joined(separator: ",")),
+            ]
+        )
+        return await TokenService(
+            signingKeys: SigningKeys.make(keys.signing),
             issuer: configuration.issuer,
             audience: configuration.audience,
             accessTTL: configuration.accessTTL.duration,

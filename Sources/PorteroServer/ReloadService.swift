@@ -8,9 +8,10 @@ import UnixSignals
 /// `SIGHUP`: reads the configuration's sources again and applies what can change while serving.
 ///
 /// Around each reload it sends `RELOADING=1` with `MONOTONIC_USEC` and then `READY=1`, as `Type=notify-reload`
-/// expects. Applied live: the token service (`issuer`, `audience`, `access_ttl`, and the HS256 secret, re-read from
-/// its source), `log.level`, and — when the daemon started with TLS — the certificate and key, re-read from the
-/// files `tls.certificate` and `tls.key` name. Every other changed key is named in one warning
+/// expects. Applied live: the token service (`issuer`, `audience`, `access_ttl`, `jwt.algorithm` and the signing keys,
+/// re-read from their source, see ``KeyMaterial``), `log.level`, and — when the daemon started with TLS — the
+/// certificate and key, re-read from the files `tls.certificate` and `tls.key` name. Every other changed key is
+/// named in one warning
 /// line and takes effect at the next restart. A configuration that does not load or validate is refused with one
 /// error line, and the running one is kept.
 ///
@@ -33,7 +34,7 @@ struct ReloadService: Service, CustomStringConvertible {
     var description: String { "ReloadService" }
 
     /// Keys applied without a restart.
-    static let liveKeys: Set<String> = ["issuer", "audience", "access_ttl", "jwt.secret", "log.level"]
+    static let liveKeys: Set<String> = ["issuer", "audience", "access_ttl", "jwt.algorithm", "jwt.secret", "log.level"]
     /// Keys also applied without a restart when the TCP listener was started with TLS (and keeps it).
     static let liveTLSKeys: Set<String> = ["tls.certificate", "tls.key"]
 

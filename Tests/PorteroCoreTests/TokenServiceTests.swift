@@ -9,9 +9,11 @@ struct TokenServiceTests {
     static let now = Date(timeIntervalSince1970: 1_800_000_000.75)
     let userID = UUID()
 
-    func service(issuer: String = "portero", audience: String = "portero", secret: [UInt8] = secret) async -> TokenService {
+    func service(issuer: String = "portero", audience: String = "portero", secret: [UInt8] = secret) async throws
+        -> TokenService
+    {
         TokenService(
-            signingKeys: await SigningKeys.hs256(secret: secret),
+            signingKeys: try #require(await SigningKeys.hs256(secret: secret)),
             issuer: issuer,
             audience: audience,
             accessTTL: .seconds(3600),
@@ -37,7 +39,7 @@ struct TokenServiceTests {
 
     @Test("iat, nbf and exp are whole seconds; typ and kid are set")
     func claimsShape() async throws {
-        let service = await service()
+        let service = try await service()
         let token = try await access(service)
         let payload = try Self.part(token, 1)
         let raw = String(decoding: Secrets.decodeBase64URL(token.split(separator: ".")[1]) ?? [], as: UTF8.self)
@@ -60,7 +62,7 @@ struct TokenServiceTests {
 
     @Test("expiry and not-before honour 60 s of skew")
     func times() async throws {
-        let service = await service()
+        let service = try await service()
         let token = try await access(service)
         #expect(try await service.verifyAccessToken(token, now: Self.now.addingTimeInterval(3600 + 59)).exp > 0)
         await #expect(throws: PorteroError(.tokenExpired, "The access token has expired.")) {
@@ -72,7 +74,7 @@ struct TokenServiceTests {
 
     @Test("tokens of another kind, issuer, audience or key are refused")
     func wrongContext() async throws {
-        let service = await service()
+        let service = try await service()
         let verification = try await service.issueVerificationToken(userID: userID, email: "a@example.com", now: Self.now)
         await #expect(throws: TokenService.invalid) { _ = try await service.verifyAccessToken(verification, now: Self.now) }
         let id = try await service.issueIDToken(
@@ -81,8 +83,8 @@ struct TokenServiceTests {
         let access = try await access(service)
         await #expect(throws: TokenService.invalid) { _ = try await service.verifyVerificationToken(access, now: Self.now) }
         for other in [
-            await self.service(issuer: "other"), await self.service(audience: "other"),
-            await self.service(secret: Array("a different secret of enough length!!".utf8)),
+            try await self.service(issuer: "other"), try await self.service(audience: "other"),
+            try await self.service(secret: Array("a different secret of enough length!!".utf8)),
         ] {
             let foreign = try await self.access(other)
             await #expect(throws: TokenService.invalid) { _ = try await service.verifyAccessToken(foreign, now: Self.now) }
@@ -91,7 +93,7 @@ struct TokenServiceTests {
 
     @Test("header tricks and tampering are refused")
     func tampering() async throws {
-        let service = await service()
+        let service = try await service()
         let token = try await access(service)
         let parts = token.split(separator: ".").map(String.init)
         var header = try Self.part(token, 0)

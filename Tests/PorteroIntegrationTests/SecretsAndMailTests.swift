@@ -71,13 +71,17 @@ struct SecretsAndMailTests {
         let client = Client(endpoint: try daemon.tcp, daemon: daemon)
         let verified = try await client.verifiedUser("keys@example.com", password: "generated once only")
         let access = try #require(verified.json?["access_token"] as? String)
-        let key = daemon.dataDirectory + "/keys/jwt-secret"
+        let keys = try FileManager.default.contentsOfDirectory(atPath: daemon.dataDirectory + "/keys")
+            .filter { $0.hasPrefix("signing-") }
+        #expect(keys.count == 1, "\(keys)")
+        let key = daemon.dataDirectory + "/keys/" + (try #require(keys.first))
         let mode = try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? NSNumber
         #expect(mode?.intValue == 0o600)
         let before = try Data(contentsOf: URL(fileURLWithPath: key))
         await daemon.stop()
         try await daemon.startAndWait()
         #expect(try Data(contentsOf: URL(fileURLWithPath: key)) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: daemon.dataDirectory + "/keys").sorted() == ["code-hmac", keys[0]])
         #expect(try await client.get("/profile", token: access).status == 200)
         await daemon.cleanUp()
     }

@@ -17,9 +17,12 @@ struct TokenAttackTests {
         Secrets.base64URL(Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])))
     }
 
-    @Test("alg none, switched alg, tampering, header tricks, wrong kinds and extra segments are all invalid_token")
-    func forgedTokens() async throws {
-        try await withDaemon { daemon in
+    @Test(
+        "alg none, switched alg, tampering, header tricks, wrong kinds and extra segments are all invalid_token",
+        arguments: ["HS256", "EdDSA"]
+    )
+    func forgedTokens(algorithm: String) async throws {
+        try await withDaemon(arguments: ["--jwt-algorithm", algorithm]) { daemon in
             let client = AuthFlowTests.Client(endpoint: try daemon.tcp, daemon: daemon)
             let verified = try await client.verifiedUser("mallory-target@example.com", password: "honest user here")
             let access = try #require(verified.json?["access_token"] as? String)
@@ -30,7 +33,9 @@ struct TokenAttackTests {
             var payload = try Self.part(access, 1)
 
             var forged: [String] = [refresh, idToken, access + ".", access + ".x", parts[0] + "." + parts[1]]
-            for (key, value) in [("alg", "none"), ("alg", "None"), ("alg", "EdDSA"), ("alg", "HS384")] {
+            #expect(header["alg"] as? String == algorithm)
+            let otherAlgorithms = ["EdDSA", "HS256", "HS384"].filter { $0 != algorithm }
+            for (key, value) in [("alg", "none"), ("alg", "None")] + otherAlgorithms.map({ ("alg", $0) }) {
                 var changed = header
                 changed[key] = value
                 forged.append(try Self.encode(changed) + "." + parts[1] + "." + parts[2])
@@ -38,7 +43,9 @@ struct TokenAttackTests {
             }
             for (key, value) in [
                 ("jku", "http://127.0.0.1:1/jwks.json"), ("x5u", "http://127.0.0.1:1/cert"),
-                ("jwk", ["kty": "oct", "k": "c2VjcmV0"]), ("crit", ["exp"]), ("kid", "other-key"),
+                ("jwk", ["kty": "oct", "k": "c2VjcmV0"]), ("crit", ["exp"]),
+                // A kid must name one of the daemon's live keys; nothing else is looked up.
+                ("kid", "other-key"), ("kid", ""), ("kid", 1), ("kid", "../keys/code-hmac"),
             ] as [(String, Any)] {
                 var changed = header
                 changed[key] = value

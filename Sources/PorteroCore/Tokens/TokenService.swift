@@ -1,12 +1,14 @@
+import Crypto
 public import Foundation
 public import JWTKit
 import Logging
 
 /// Issues and checks Portero's JWTs with jwt-kit.
 ///
-/// Before jwt-kit sees a token, its header is checked strictly: exactly `alg`, `typ` and `kid`, the configured
-/// algorithm, the expected `typ`, a known `kid` — so `alg: none`, algorithm switches, `jku`/`x5u`/`jwk`/`crit`
-/// tricks and one kind of token posing as another never reach signature code.
+/// Before jwt-kit sees a token, its header is checked strictly: exactly `alg`, `typ` and `kid`, a `kid` of one of
+/// our live keys, the `alg` of that very key (never one the token chooses), the expected `typ` — so `alg: none`,
+/// algorithm switches (an HS256 token keyed with an Ed25519 public key), `jku`/`x5u`/`jwk`/`crit` tricks, unknown
+/// or forged `kid`s and one kind of token posing as another never reach signature code.
 public struct TokenService: Sendable {
     public let signingKeys: SigningKeys
     public let issuer: String
@@ -14,7 +16,9 @@ public struct TokenService: Sendable {
     public let accessTTL: Duration
     public let verificationTTL: Duration
     /// Leeway for `exp`, `nbf` and `iat` (SPEC: at most 60 s).
-    public let clockSkew: Int = 60
+    public let clockSkew: Int = TokenService.maxClockSkew
+    /// The leeway every token service allows; old keys are kept this much longer than their tokens' lifetime.
+    public static let maxClockSkew = 60
 
     public init(signingKeys: SigningKeys, issuer: String, audience: String, accessTTL: Duration, verificationTTL: Duration) {
         self.signingKeys = signingKeys
@@ -90,7 +94,8 @@ public struct TokenService: Sendable {
 
     private func sign(_ claims: some JWTPayload, kind: TokenKind) async throws -> String {
         let header: JWTHeader = ["typ": .string(kind.type), "alg": .string(signingKeys.algorithmName)]
-        return try await signingKeys.collection.sign(claims, kid: JWKIdentifier(string: signingKeys.currentKID), header: header)
+        return try await signingKeys.collection.sign(
+            claims, kid: JWKIdentifier(string: signingKeys.currentKID), header: header)
     }
 
     // MARK: Checking
@@ -128,10 +133,11 @@ public struct TokenService: Sendable {
             Secrets.decodeBase64URL(segments[1]) != nil, Secrets.decodeBase64URL(segments[2]) != nil,
             case .object(let header)? = try? StrictJSONParser(maxDepth: 2).parse(headerBytes)
         else { throw Self.invalid }
+        // The key is chosen by `kid` among our own; the algorithm is that key's, whatever the header claims.
         guard Set(header.keys).isSubset(of: ["alg", "typ", "kid"]),
-            header["alg"] == .string(signingKeys.algorithmName),
             header["typ"] == .string(kind.type),
-            case .string(let kid)? = header["kid"], signingKeys.knownKIDs.contains(kid)
+            case .string(let kid)? = header["kid"], let algorithm = signingKeys.algorithms[kid],
+            header["alg"] == .string(algorithm.rawValue)
         else { throw Self.invalid }
         do {
             return try await signingKeys.collection.verify(token, as: Claims.self)
@@ -157,19 +163,51 @@ public struct TokenService: Sendable {
     }
 }
 
-/// The keys tokens are signed and checked with. HS256: one secret (the `kid` is derived from it, never the
-/// secret itself). Old keys stay in ``collection`` for checking until their tokens expire.
+/// The keys tokens are signed and checked with: the current key signs; every live key (see ``SigningKeyRing``)
+/// verifies the tokens that carry its `kid`.
 public struct SigningKeys: Sendable {
     public let collection: JWTKeyCollection
+    /// The `alg` of the current key.
     public let algorithmName: String
     public let currentKID: String
-    public let knownKIDs: Set<String>
+    /// Every live key's `kid` and the one algorithm it verifies.
+    public let algorithms: [String: SigningKey.Algorithm]
+    /// `{"keys": [...]}`: the public JWKs of the live EdDSA keys.
+    public let jwks: [String: JSONValue]
 
-    /// HS256 with one secret (at least 32 bytes).
-    public static func hs256(secret: [UInt8]) async -> SigningKeys {
-        let kid = "hs-" + String(Secrets.sha256Hex(bytes: Array("portero-kid:".utf8) + secret).prefix(16))
+    public var knownKIDs: Set<String> { Set(algorithms.keys) }
+
+    /// The live keys of `ring`, signing with its current one.
+    public static func make(_ ring: SigningKeyRing) async -> SigningKeys {
         let collection = JWTKeyCollection()
-        await collection.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
-        return SigningKeys(collection: collection, algorithmName: "HS256", currentKID: kid, knownKIDs: [kid])
+        var algorithms: [String: SigningKey.Algorithm] = [:]
+        for key in ring.live {
+            let kid = JWKIdentifier(string: key.kid)
+            switch key.algorithm {
+            case .hs256:
+                await collection.add(hmac: HMACKey(from: key.secret), digestAlgorithm: .sha256, kid: kid)
+            case .eddsa:
+                guard let privateKey = try? Curve25519.Signing.PrivateKey(rawRepresentation: key.secret) else {
+                    continue  // not reachable: a SigningKey's EdDSA material is valid by construction
+                }
+                await collection.add(eddsa: EdDSA.PrivateKey(backing: privateKey), kid: kid)
+            }
+            algorithms[key.kid] = key.algorithm
+        }
+        return SigningKeys(
+            collection: collection,
+            algorithmName: ring.current.algorithm.rawValue,
+            currentKID: ring.current.kid,
+            algorithms: algorithms,
+            jwks: ring.jwks
+        )
+    }
+
+    /// HS256 with one secret, e.g. `PORTERO_JWT_SECRET`; nil when it is shorter than 32 bytes.
+    public static func hs256(secret: [UInt8]) async -> SigningKeys? {
+        guard let key = SigningKey(algorithm: .hs256, secret: secret, createdAt: Date(timeIntervalSince1970: 0)),
+            let ring = SigningKeyRing(keys: [key], retention: .zero, now: Date())
+        else { return nil }
+        return await make(ring)
     }
 }
