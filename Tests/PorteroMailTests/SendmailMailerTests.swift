@@ -34,7 +34,7 @@ struct SendmailMailerTests {
         try await mailer.deliver(message)
 
         let eml = directory.file("received/1.eml")
-        #expect(await waitUntil { FileManager.default.fileExists(atPath: eml) })
+        #expect(await waitUntil(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: eml) })
         let raw = try Data(contentsOf: URL(fileURLWithPath: eml))
         let text = try #require(String(data: raw, encoding: .utf8))
         #expect(!text.contains("\r\r"), "CR doubled on the way")

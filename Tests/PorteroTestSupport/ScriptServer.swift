@@ -26,7 +26,10 @@ public final class ScriptServer {
         process.standardError = log
         try process.run()
         try? log.close()
-        let started = await waitUntil { FileManager.default.fileExists(atPath: readyFile) || !process.isRunning }
+        // Generous: importing aiosmtpd on a loaded 2-core machine can take many seconds.
+        let started = await waitUntil(timeout: .seconds(60)) {
+            FileManager.default.fileExists(atPath: readyFile) || !process.isRunning
+        }
         guard started, FileManager.default.fileExists(atPath: readyFile) else {
             let output = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
             stop()

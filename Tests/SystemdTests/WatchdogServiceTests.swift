@@ -65,7 +65,7 @@ struct WatchdogServiceTests {
 
         try await withRunning(service) {
             // Three probes have begun, so at least two have timed out (50 ms each, at 100 ms intervals).
-            #expect(await waitUntil { probes.value >= 3 })
+            #expect(await waitUntil(timeout: .seconds(60)) { probes.value >= 3 })
             #expect(listener.receiveNow() == nil)
         }
         #expect(listener.receiveNow() == nil)
@@ -81,7 +81,7 @@ struct WatchdogServiceTests {
         }
 
         try await withRunning(service) {
-            #expect(await waitUntil { probes.value >= 3 })
+            #expect(await waitUntil(timeout: .seconds(60)) { probes.value >= 3 })
         }
         #expect(listener.receiveNow() == nil)
     }
