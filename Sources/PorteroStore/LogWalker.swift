@@ -3,7 +3,8 @@ struct LogProblem: Sendable {
     enum Kind: Sendable {
         /// Damage that recovery must not repair by itself: it refuses start-up.
         case damage
-        /// A run of bad lines reaching the end of the last segment (a torn write): recovery cuts it off.
+        /// A run of bad lines reaching the end of the last segment and ending in an incomplete line (a torn write):
+        /// recovery cuts it off.
         case tornTail
         /// A file in a format newer than this version reads.
         case unsupportedFormat
@@ -114,15 +115,29 @@ struct LogWalker<Record: StoreRecord> {
     ) throws {
         let bytes = try POSIXFile.readFile(segment.path)
         let pieces = LogFormat.splitLines(bytes)
-        let parsed: [Result<LogFormat.Line, JSONScanError>] = pieces.map { piece in
+        var tornShaped = false
+        let parsed: [Result<LogFormat.Line, JSONScanError>] = pieces.enumerated().map { index, piece in
             guard piece.complete else {
+                // A write cut short leaves a prefix of a line. A whole record followed by a byte other than its
+                // newline is no prefix of anything the store writes: the newline itself rotted.
+                let withoutLast = piece.range.lowerBound..<(piece.range.upperBound - 1)
+                if !withoutLast.isEmpty, case .success = LogFormat.parseLine(bytes, withoutLast) {
+                    return .failure(
+                        JSONScanError(reason: "the byte ending this record is not a newline (damage, not a torn write)")
+                    )
+                }
+                tornShaped = index == pieces.count - 1
                 return .failure(JSONScanError(reason: "incomplete line (no newline at the end of the file)"))
             }
             guard !piece.range.isEmpty else { return .failure(JSONScanError(reason: "empty line")) }
             return LogFormat.parseLine(bytes, piece.range)
         }
         let lastGood = parsed.lastIndex { if case .success = $0 { true } else { false } }
-        let tailStart = isLast ? (lastGood.map { $0 + 1 } ?? 0) : pieces.count
+        // Only an incomplete last piece marks a torn write (etcd's WAL repairs only an incomplete record too): an
+        // append that never finished, a tail of zeros or garbage after a power loss. The bad complete lines before
+        // it belong to the same unfinished write. A complete last line that fails its checksum was written whole
+        // and synced: that is damage (bit rot) and refuses start-up like damage anywhere else.
+        let tailStart = isLast && tornShaped ? (lastGood.map { $0 + 1 } ?? 0) : pieces.count
         if !isLast, pieces.isEmpty {
             try problem(
                 LogProblem(
@@ -138,7 +153,13 @@ struct LogWalker<Record: StoreRecord> {
                 path: segment.path, line: index + 1, byteOffset: pieces[index].range.lowerBound)
             switch parsed[index] {
             case .failure(let error):
-                try problem(LogProblem(kind: .damage, location: location, message: error.reason))
+                let wholeLastLine = isLast && index == pieces.count - 1 && pieces[index].complete
+                let message =
+                    wholeLastLine
+                    ? "\(error.reason) in the complete last line (a torn write leaves an incomplete line; this one "
+                        + "was written whole, so it is damage)"
+                    : error.reason
+                try problem(LogProblem(kind: .damage, location: location, message: message))
                 expected = nil
             case .success(let line):
                 goodLines = index + 1
@@ -147,7 +168,7 @@ struct LogWalker<Record: StoreRecord> {
                     summary: &summary, problem: problem, visit: visit)
             }
         }
-        let goodEnd = tailStart == 0 ? 0 : pieces[tailStart - 1].range.upperBound + 1
+        let goodEnd = tailStart == 0 ? 0 : min(pieces[tailStart - 1].range.upperBound + 1, bytes.count)
         if tailStart < pieces.count, case .failure(let error) = parsed[tailStart] {
             let badLines = pieces.count - tailStart
             let location = StoreLocation(path: segment.path, line: tailStart + 1, byteOffset: goodEnd)

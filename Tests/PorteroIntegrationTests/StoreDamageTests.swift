@@ -69,6 +69,26 @@ struct StoreDamageTests {
         daemon.directory.remove()
     }
 
+    @Test("a flipped bit in the complete last record refuses start-up: it was synced, so it is rot, not a torn write")
+    func bitRotInTheLastRecord() async throws {
+        let (daemon, segment) = try await populated()
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: segment)))
+        let lineStarts = [0] + bytes.indices.filter { bytes[$0] == 0x0A }.map { $0 + 1 }.dropLast()
+        let last = try #require(lineStarts.last)
+        bytes[last + 10] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+
+        daemon.arguments = []
+        try daemon.start()
+        #expect(try await daemon.waitForExit() != 0)
+        let place = "\(segment) line \(lineStarts.count) (byte offset \(last))"
+        #expect(daemon.stderrText.contains(place), "\(daemon.stderrText)")
+        let check = try await PorteroProcess.run(["check", "--repair", "--data-dir", daemon.dataDirectory])
+        #expect(check.status == 2 && check.stdout.contains(place), "\(check.stdout)")
+        #expect(try Array(Data(contentsOf: URL(fileURLWithPath: segment))) == bytes, "nothing cut")
+        daemon.directory.remove()
+    }
+
     @Test("check --repair cuts a torn tail after keeping a .broken copy")
     func repair() async throws {
         let (daemon, segment) = try await populated()

@@ -71,7 +71,9 @@ import Testing
         defer { directory.remove() }
         let log = try await RecordedLog.make(in: directory, records: 6)
         var generator = SplitMix64(seed: seed)
-        let garbage = (0..<3000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        var garbage = (0..<3000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        // A tail ending in a newline would be a complete line, which is damage, not a torn write.
+        if garbage[garbage.count - 1] == 0x0A { garbage[garbage.count - 1] = 0x20 }
 
         try writeBytes(log.bytes + garbage, to: log.path)
         try await expectCut(directory, log: log, keepingLines: log.lineCount)
@@ -81,17 +83,38 @@ import Testing
         try await expectCut(directory, log: log, keepingLines: log.lineCount - 1)
     }
 
-    @Test func flippedBitInTheLastRecordIsCut() async throws {
+    /// Bit rot in the last record, newline included, is damage: the record was written whole and synced, so start-up
+    /// refuses, naming it; only an incomplete last line is a torn write.
+    @Test func flippedBitInTheLastRecordRefusesStartUp() async throws {
         let directory = try TestDirectory("flip-last")
         defer { directory.remove() }
         let log = try await RecordedLog.make(in: directory, records: 6)
         let last = log.lineCount - 1
+        let expected = StoreLocation(path: log.path, line: last + 1, byteOffset: log.lineStarts[last])
         for offset in log.lineStarts[last]..<log.lineStarts[last + 1] {
             var damaged = log.bytes
             damaged[offset] ^= 1 << UInt8(offset % 8)
             try writeBytes(damaged, to: log.path)
-            try await expectCut(directory, log: log, keepingLines: last)
+            let error = try await refusal(directory)
+            #expect(error.code == .damaged, "flip at \(offset)")
+            #expect(error.location == expected, "flip at \(offset): \(error)")
+            let report = try StoreChecker.check(directory: directory.path, stateType: KeyValueState.self, repair: true)
+            #expect(report.problems.map(\.location) == [expected], "flip at \(offset): \(report)")
+            #expect(!report.wouldStart && report.repairs.isEmpty)
+            #expect(try readBytes(log.path) == damaged, "nothing may cut a synced record")
         }
+    }
+
+    /// A rotted complete line followed by an incomplete one: both belong to one unfinished write, and are cut.
+    @Test func badCompleteLinesBeforeAnIncompleteOneAreOneTornWrite() async throws {
+        let directory = try TestDirectory("torn-with-complete")
+        defer { directory.remove() }
+        let log = try await RecordedLog.make(in: directory, records: 6)
+        var damaged = log.bytes
+        damaged[log.lineStarts[log.lineCount - 1] + 12] ^= 0x02
+        damaged += Array(#"{"seq":8,"at":"2026-"#.utf8)
+        try writeBytes(damaged, to: log.path)
+        try await expectCut(directory, log: log, keepingLines: log.lineCount - 1)
     }
 
     /// A flipped bit anywhere in a record that is not the last refuses start-up, naming the file and line; the
