@@ -380,6 +380,10 @@ class Ledger:
         self.checked = 0
         self.cycle = 0
         self.counter = 0
+        self.lanes = {}
+
+    def lane(self, index):
+        return self.lanes.setdefault(index, ([], []))
 
     def new_email(self):
         with self.lock:
@@ -394,15 +398,15 @@ class Ledger:
 class Worker(threading.Thread):
     """Runs mixed operations until told to stop or the daemon stops answering."""
 
-    def __init__(self, ledger, daemon, stop, seed):
+    def __init__(self, ledger, daemon, stop, seed, lane):
         super().__init__(daemon=True)
         self.ledger = ledger
         self.daemon_ = daemon
         self.stop = stop
         self.random = random.Random(seed)
-        self.users = []
-        self.families = []
-        self.done = 0
+        # The users and sessions of worker `lane`, kept across cycles so a restarted daemon gets mostly cheap
+        # operations on what it already holds (register and login each cost a password hash).
+        self.users, self.families = ledger.lane(lane)
 
     def run(self):
         try:
@@ -417,7 +421,7 @@ class Worker(threading.Thread):
         r = self.random.random()
         live = [f for f in self.families if f.state == "live"]
         unverified = [u for u in self.users if u.registered is not None and u.verified is None and not u.verify_sent]
-        if not self.users or r < 0.2:
+        if len(self.users) < 2 or r < 0.12:
             return self.register()
         if unverified and r < 0.45:
             return self.verify(self.random.choice(unverified))
@@ -511,7 +515,7 @@ class Worker(threading.Thread):
 def run_traffic(ledger, daemon, workers, seed, until):
     """Starts `workers` threads, calls `until()` (which returns when the daemon should die), stops them."""
     stop = threading.Event()
-    threads = [Worker(ledger, daemon, stop, seed * 100 + index) for index in range(workers)]
+    threads = [Worker(ledger, daemon, stop, seed * 100 + index, index) for index in range(workers)]
     for thread in threads:
         thread.start()
     try:
@@ -764,11 +768,14 @@ def run_epochs(ctx, part, cycles, damage=None):
         left -= epochs[-1]
     with ThreadPoolExecutor(max_workers=ctx.parallel) as pool:
         futures = [pool.submit(crash_epoch, ctx, part, index, count, damage) for index, count in enumerate(epochs)]
-        for future in futures:
+        for index, future in enumerate(futures):
             try:
                 future.result()
             except Failure as error:
                 ctx.results.fail(part, str(error))
+            if ctx.verbose:
+                print("%s: epoch %d done, %s" % (part, index, json.dumps(ctx.results.figures.get(part, {}))),
+                      flush=True)
 
 
 def part_kill(ctx):
