@@ -118,10 +118,12 @@ struct LogWalker<Record: StoreRecord> {
         var tornShaped = false
         let parsed: [Result<LogFormat.Line, JSONScanError>] = pieces.enumerated().map { index, piece in
             guard piece.complete else {
-                // A write cut short leaves a prefix of a line. A whole record followed by a byte other than its
-                // newline is no prefix of anything the store writes: the newline itself rotted.
+                // A write cut short leaves a prefix of a line, or zeros where a page never reached the disk. A whole
+                // record followed by a byte that is neither its newline nor zero is neither: the newline rotted.
                 let withoutLast = piece.range.lowerBound..<(piece.range.upperBound - 1)
-                if !withoutLast.isEmpty, case .success = LogFormat.parseLine(bytes, withoutLast) {
+                if !withoutLast.isEmpty, bytes[withoutLast.upperBound] != 0,
+                    case .success = LogFormat.parseLine(bytes, withoutLast)
+                {
                     return .failure(
                         JSONScanError(reason: "the byte ending this record is not a newline (damage, not a torn write)")
                     )

@@ -1318,7 +1318,7 @@ def main():
     else:
         ctx.fault_ns = [int(x) for x in spec.split(",")]
     if args.ci:
-        ctx.cycles, ctx.powerloss_cycles, ctx.fullfs_rounds = 50, 20, 1
+        ctx.cycles, ctx.powerloss_cycles, ctx.fullfs_rounds, ctx.epoch_cycles = 50, 20, 1, 10
         ctx.fault_ns = [1, 2, 9, 50]
         ctx.snapshot_reps, ctx.bitrot_offsets, ctx.bitrot_newlines = 2, 100, 10
     if ("faults" in parts or "snapshot" in parts) and shutil.which("strace") is None:
