@@ -381,6 +381,7 @@ class Ledger:
         self.cycle = 0
         self.counter = 0
         self.lanes = {}
+        self.harness_error = False  # set by a worker that hit a bug in this file
 
     def lane(self, index):
         return self.lanes.setdefault(index, ([], []))
@@ -524,6 +525,8 @@ def run_traffic(ledger, daemon, workers, seed, until):
         stop.set()
         for thread in threads:
             thread.join(timeout=60)
+    if ledger.harness_error:
+        raise Failure("harness error (traceback above)")
 
 
 def verify_registrations(ledger, daemon):
@@ -676,7 +679,6 @@ def crash_epoch(ctx, part, epoch, cycles, damage=None):
     data_dir = os.path.join(work, "data")
     daemon = Daemon(ctx.binary, data_dir, work, snapshot_every=rng.choice([20, 50, 150]))
     ledger = Ledger("%s%d" % (part, epoch))
-    ledger.harness_error = False
     previous = None
     try:
         daemon.start_ready()
@@ -1005,7 +1007,6 @@ def part_fullfs(ctx):
         data_dir = os.path.join(mount, "data")
         daemon = Daemon(ctx.binary, data_dir, work, snapshot_every=100000)
         ledger = Ledger("full%d" % round_)
-        ledger.harness_error = False
         failures = []
         try:
             daemon.start_ready()
@@ -1091,7 +1092,6 @@ def one_snapshot_crash(ctx, step, rep):
     data_dir = os.path.join(work, "data")
     daemon = Daemon(ctx.binary, data_dir, work, snapshot_every=100000)
     ledger = Ledger("snap%s%d" % (step.replace("-", ""), rep))
-    ledger.harness_error = False
     failures = []
     tracer = None
     try:
@@ -1182,7 +1182,6 @@ def part_bitrot(ctx):
     data_dir = os.path.join(work, "data")
     daemon = Daemon(ctx.binary, data_dir, work, snapshot_every=60)
     ledger = Ledger("rot")
-    ledger.harness_error = False
     daemon.start_ready()
     run_traffic(ledger, daemon, 3, ctx.seed, lambda: time.sleep(2.5))
     wait_quiet(data_dir)
