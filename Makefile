@@ -8,7 +8,7 @@ BUILD_DEBS   := libsystemd-dev libargon2-dev libssl-dev pkg-config
 TEST_DEBS    := msmtp strace curl systemd systemd-container dpkg-dev python3-pip
 TEST_PIP     := aiosmtpd
 
-.PHONY: all build run test deps test-deps release clean bench
+.PHONY: all build run test deps test-deps release clean bench durability
 
 all: build
 
@@ -35,6 +35,12 @@ run: build
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 2
+	$(MAKE) --no-print-directory durability
+
+# The bounded durability campaign (DURABILITY.md): kill -9, power loss, strace faults, full disk, snapshot crashes,
+# bit rot against the built binary. The full runs take options: python3 tests/crash/campaign.py --help.
+durability: test-deps
+	python3 tests/crash/campaign.py --binary $(BIN) --ci
 
 bench: deps
 	$(SWIFT) build -c release --product portero-store-bench

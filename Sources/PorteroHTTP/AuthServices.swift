@@ -116,12 +116,13 @@ public struct AuthServices<Store: RecordStore>: Sendable where Store.State == St
         }
     }
 
-    /// Writes, mapping a store that cannot write to 503.
+    /// Writes, mapping a store that cannot write to 503. The store logs its failure at `critical` once, when it
+    /// happens; each refused request is an `error`, so a failed store says `crit` once, not once per request.
     func write<T: Sendable>(_ body: @Sendable (inout Transaction<StoreState>) throws -> T) async throws -> T {
         do {
             return try await store.write(body)
         } catch let error as StoreError {
-            logger.critical("store write refused", metadata: ["event": "store.unavailable", "error": "\(error)"])
+            logger.error("store write refused", metadata: ["event": "store.unavailable", "error": "\(error)"])
             throw PorteroError.unavailable()
         }
     }

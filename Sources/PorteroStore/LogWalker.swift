@@ -3,7 +3,8 @@ struct LogProblem: Sendable {
     enum Kind: Sendable {
         /// Damage that recovery must not repair by itself: it refuses start-up.
         case damage
-        /// A run of bad lines reaching the end of the last segment (a torn write): recovery cuts it off.
+        /// The bad last record of the last segment, or a run of bad lines there ending in an incomplete line (a torn
+        /// write): recovery cuts it off.
         case tornTail
         /// A file in a format newer than this version reads.
         case unsupportedFormat
@@ -122,7 +123,15 @@ struct LogWalker<Record: StoreRecord> {
             return LogFormat.parseLine(bytes, piece.range)
         }
         let lastGood = parsed.lastIndex { if case .success = $0 { true } else { false } }
-        let tailStart = isLast ? (lastGood.map { $0 + 1 } ?? 0) : pieces.count
+        // SPEC §4: a torn or checksum-failing *last* record is cut off; damage anywhere else refuses start-up. The
+        // bad run after the last good record is that last record when it is one line, or when it ends in an
+        // incomplete line — one unfinished write (a power loss leaves zeros or garbage after the synced bytes, and
+        // the complete-looking lines inside such garbage belong to it). Two or more bad complete lines at the end
+        // are damage to more than the last record, and refuse start-up.
+        let badRun = pieces.count - (lastGood.map { $0 + 1 } ?? 0)
+        let endsIncomplete = pieces.last.map { !$0.complete } ?? false
+        let tailIsLastWrite = badRun == 1 || (badRun > 1 && endsIncomplete)
+        let tailStart = isLast && tailIsLastWrite ? (lastGood.map { $0 + 1 } ?? 0) : pieces.count
         if !isLast, pieces.isEmpty {
             try problem(
                 LogProblem(

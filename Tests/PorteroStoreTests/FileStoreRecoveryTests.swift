@@ -63,6 +63,10 @@ import Testing
         }
         try writeBytes(zeroed, to: log.path)
         try await expectCut(directory, log: log, keepingLines: log.lineCount - 2)
+
+        // Only the newline of the last record zeroed (its page lost): a torn write, not a rotted newline.
+        try writeBytes(Array(log.bytes.dropLast()) + [0], to: log.path)
+        try await expectCut(directory, log: log, keepingLines: log.lineCount - 1)
     }
 
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
@@ -71,7 +75,9 @@ import Testing
         defer { directory.remove() }
         let log = try await RecordedLog.make(in: directory, records: 6)
         var generator = SplitMix64(seed: seed)
-        let garbage = (0..<3000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        var garbage = (0..<3000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        // A tail ending in a newline would be a complete line, which is damage, not a torn write.
+        if garbage[garbage.count - 1] == 0x0A { garbage[garbage.count - 1] = 0x20 }
 
         try writeBytes(log.bytes + garbage, to: log.path)
         try await expectCut(directory, log: log, keepingLines: log.lineCount)
@@ -81,6 +87,8 @@ import Testing
         try await expectCut(directory, log: log, keepingLines: log.lineCount - 1)
     }
 
+    /// SPEC §4: a checksum-failing last record is cut off (with a warning), whichever bit of it flipped — the
+    /// newline included, which leaves an incomplete line.
     @Test func flippedBitInTheLastRecordIsCut() async throws {
         let directory = try TestDirectory("flip-last")
         defer { directory.remove() }
@@ -92,6 +100,35 @@ import Testing
             try writeBytes(damaged, to: log.path)
             try await expectCut(directory, log: log, keepingLines: last)
         }
+    }
+
+    /// Two bad complete lines at the end are more than the last record: start-up refuses, naming the first.
+    @Test func twoBadCompleteLinesAtTheEndRefuseStartUp() async throws {
+        let directory = try TestDirectory("two-bad-last")
+        defer { directory.remove() }
+        let log = try await RecordedLog.make(in: directory, records: 6)
+        var damaged = log.bytes
+        damaged[log.lineStarts[log.lineCount - 2] + 12] ^= 0x02
+        damaged[log.lineStarts[log.lineCount - 1] + 12] ^= 0x02
+        try writeBytes(damaged, to: log.path)
+        let error = try await refusal(directory)
+        #expect(error.code == .damaged)
+        #expect(
+            error.location
+                == StoreLocation(path: log.path, line: log.lineCount - 1, byteOffset: log.lineStarts[log.lineCount - 2]))
+        #expect(try readBytes(log.path) == damaged, "nothing cut")
+    }
+
+    /// A rotted complete line followed by an incomplete one: both belong to one unfinished write, and are cut.
+    @Test func badCompleteLinesBeforeAnIncompleteOneAreOneTornWrite() async throws {
+        let directory = try TestDirectory("torn-with-complete")
+        defer { directory.remove() }
+        let log = try await RecordedLog.make(in: directory, records: 6)
+        var damaged = log.bytes
+        damaged[log.lineStarts[log.lineCount - 1] + 12] ^= 0x02
+        damaged += Array(#"{"seq":8,"at":"2026-"#.utf8)
+        try writeBytes(damaged, to: log.path)
+        try await expectCut(directory, log: log, keepingLines: log.lineCount - 1)
     }
 
     /// A flipped bit anywhere in a record that is not the last refuses start-up, naming the file and line; the
