@@ -10,12 +10,21 @@ public enum PorteroRouter {
     /// (`trusted_proxies`), then the body limit.
     public static func build<Store: RecordStore>(services: AuthServices<Store>) -> Router<AppRequestContext>
     where Store.State == StoreState {
+        // The routes are listed once first, so that a wrong method on a known path is told from an unknown path.
+        let listing = Router(context: AppRequestContext.self)
+        addRoutes(to: listing, services: services)
         let router = Router(context: AppRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
+        router.middlewares.add(MethodNotAllowedMiddleware(routes: listing.routes.map { ($0.path, $0.method) }))
         router.middlewares.add(ClientAddressMiddleware(trustedProxies: services.settings.trustedProxies))
         router.middlewares.add(BodyLimitMiddleware<AppRequestContext>())
+        addRoutes(to: router, services: services)
+        return router
+    }
+
+    private static func addRoutes<Store: RecordStore>(to router: Router<AppRequestContext>, services: AuthServices<Store>)
+    where Store.State == StoreState {
         router.addRoutes(HealthController(store: services.store).endpoints)
         router.addRoutes(AuthController(services: services).endpoints, atPath: RouterPath(authBasePath))
-        return router
     }
 }
