@@ -116,7 +116,10 @@ final class RequestHeadErrorHandler: ChannelDuplexHandler, RemovableChannelHandl
             )
         }
         return PorteroError(
-            .validationError, "The request is not valid HTTP/1.1.", extra: .fields(["request": "is not valid HTTP/1.1"]))
+            .validationError,
+            "The request is not valid HTTP/1.1.",
+            extra: .fields(["request": "is not valid HTTP/1.1"])
+        )
     }
 
     private func answer(_ refusal: PorteroError, context: ChannelHandlerContext) {

@@ -22,8 +22,10 @@ public enum PorteroRouter {
         return router
     }
 
-    private static func addRoutes<Store: RecordStore>(to router: Router<AppRequestContext>, services: AuthServices<Store>)
-    where Store.State == StoreState {
+    private static func addRoutes<Store: RecordStore>(
+        to router: Router<AppRequestContext>,
+        services: AuthServices<Store>
+    ) where Store.State == StoreState {
         router.addRoutes(HealthController(store: services.store).endpoints)
         router.addRoutes(AuthController(services: services).endpoints, atPath: RouterPath(authBasePath))
     }

@@ -434,7 +434,9 @@ final class StalledConnection {
     var closedByPeer: Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            let count = buffer.withUnsafeMutableBytes {
+                recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+            }
             if count > 0 { continue }
             if count == 0 { return true }
             return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
