@@ -6,9 +6,14 @@ BIN          := .build/$(CONFIG)/portero
 BUILD_DEBS   := libsystemd-dev libargon2-dev libssl-dev pkg-config
 # What the test suite drives for real: msmtp (sendmail), strace (fault injection), nspawn, socket activation, a .deb.
 TEST_DEBS    := msmtp strace curl systemd systemd-container dpkg-dev python3-pip
-TEST_PIP     := aiosmtpd
+TEST_PIP     := aiosmtpd schemathesis
+# Cases per API operation and phase of the fuzzer run in `make test` (tests/fuzz/run.py); larger for a longer run,
+# or FUZZ_MAX_TIME=<seconds> to fuzz until that time is spent.
+FUZZ_EXAMPLES ?= 20
+FUZZ_SEED     ?= 20261123
+FUZZ_MAX_TIME ?= 0
 
-.PHONY: all build run test deps test-deps release clean bench durability
+.PHONY: all build run test deps test-deps release clean bench durability fuzz fuzz-run
 
 all: build
 
@@ -18,7 +23,7 @@ deps:
 
 test-deps: deps
 	@./scripts/ensure-debs.sh $(TEST_DEBS)
-	@python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet $(TEST_PIP) \
+	@python3 -c 'import aiosmtpd, schemathesis' 2>/dev/null || python3 -m pip install --quiet $(TEST_PIP) \
 		|| python3 -m pip install --quiet --break-system-packages $(TEST_PIP)
 
 build: deps
@@ -31,16 +36,27 @@ release:
 run: build
 	$(BIN) serve
 
-# The whole suite. The integration tests spawn the built binary, so it is built first.
+# The whole suite. The integration tests spawn the built binary, so it is built first; then a bounded fuzzer run.
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 2
+	$(MAKE) --no-print-directory fuzz-run
 	$(MAKE) --no-print-directory durability
 
 # The bounded durability campaign (DURABILITY.md): kill -9, power loss, strace faults, full disk, snapshot crashes,
 # bit rot against the built binary. The full runs take options: python3 tests/crash/campaign.py --help.
 durability: test-deps
 	python3 tests/crash/campaign.py --binary $(BIN) --ci
+
+# schemathesis against a real `portero serve` from docs/openapi.yaml: no 5xx, statuses and bodies as documented,
+# the daemon alive and answering afterwards (tests/fuzz/run.py). `make fuzz FUZZ_MAX_TIME=1800` is the long run.
+fuzz: test-deps
+	$(SWIFT) build -c $(CONFIG) --product portero
+	$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run:
+	python3 tests/fuzz/run.py --binary $(BIN) --examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) \
+		--max-time $(FUZZ_MAX_TIME)
 
 bench: deps
 	$(SWIFT) build -c release --product portero-store-bench

@@ -42,6 +42,8 @@ public struct PorteroError: Error, Sendable, Equatable, CustomStringConvertible 
         case retryAfter(Int)
         /// `needs_verification: true` of a 403.
         case needsVerification
+        /// The methods a path does have, sent as `Allow` with a 405.
+        case allowedMethods([String])
     }
 
     public let code: Code

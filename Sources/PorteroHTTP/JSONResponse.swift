@@ -25,10 +25,25 @@ public enum JSONResponse {
     }
 
     static func make(status: HTTPResponse.Status, bytes: some Sequence<UInt8>, headers: HTTPFields) -> Response {
+        Response(status: status, headers: jsonHeaders(headers), body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// A ``JSONValue`` object's answer as a response head (with `Content-Length`) and its body bytes.
+    static func parts(status: HTTPResponse.Status, object: [String: JSONValue], headers: HTTPFields)
+        -> (head: HTTPResponse, body: ByteBuffer)
+    {
+        var bytes: [UInt8] = []
+        JSONWriter.write(.object(object), into: &bytes)
+        var fields = jsonHeaders(headers)
+        fields[.contentLength] = String(bytes.count)
+        return (HTTPResponse(status: status, headerFields: fields), ByteBuffer(bytes: bytes))
+    }
+
+    private static func jsonHeaders(_ headers: HTTPFields) -> HTTPFields {
         var headers = headers
         headers[.contentType] = contentType
         headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return headers
     }
 
     static var encoder: JSONEncoder {

@@ -71,6 +71,21 @@ enum ErrorResponder {
     }
 
     static func response(for error: PorteroError) -> Response {
+        let (status, body, headers) = answer(for: error)
+        return JSONResponse.make(status: status, object: body, headers: headers)
+    }
+
+    /// The same answer as a response head and body bytes, for a channel handler that answers below the router
+    /// (``RequestHeadErrorHandler``).
+    static func responseParts(for error: PorteroError) -> (head: HTTPResponse, body: ByteBuffer) {
+        let (status, body, headers) = answer(for: error)
+        return JSONResponse.parts(status: status, object: body, headers: headers)
+    }
+
+    /// Status, body and headers of the answer to `error`.
+    private static func answer(for error: PorteroError)
+        -> (status: HTTPResponse.Status, body: [String: JSONValue], headers: HTTPFields)
+    {
         var body: [String: JSONValue] = [
             "error": .string(error.code.rawValue),
             "message": .string(error.message),
@@ -86,6 +101,8 @@ enum ErrorResponder {
             headers[.retryAfter] = String(seconds)
         case .needsVerification?:
             body["needs_verification"] = .bool(true)
+        case .allowedMethods(let methods)?:
+            headers[.allow] = methods.joined(separator: ", ")
         case nil:
             break
         }
@@ -102,7 +119,7 @@ enum ErrorResponder {
         default:
             break
         }
-        return JSONResponse.make(status: status(of: error.code), object: body, headers: headers)
+        return (status(of: error.code), body, headers)
     }
 }
 

@@ -130,7 +130,8 @@ public struct PorteroDaemon: Sendable {
         }
         // Every listener, and the SIGHUP trap of ``ReloadService``.
         let readiness = Readiness(expected: listenerCount + 1)
-        let http1 = HTTP1Channel.Configuration(idleTimeout: Self.idleTimeout)
+        // One configuration for every listener (bound or passed): idle timeout, head limits, SPEC-shaped 431/400.
+        let http1 = HTTPListenerSettings.channelConfiguration(idleTimeout: Self.idleTimeout, logger: logger)
 
         var services: [any Service] = [
             StoreService(store: store, checkInterval: .seconds(min(10, max(1, configuration.snapshotEvery.seconds)))),

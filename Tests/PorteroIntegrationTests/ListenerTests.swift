@@ -30,7 +30,7 @@ struct ListenerTests {
         }
     }
 
-    @Test("errors have SPEC §3's JSON shape and a request id")
+    @Test("errors have SPEC §3's JSON shape and a request id; a wrong method is 405 with Allow")
     func errorShape() async throws {
         try await withDaemon { daemon in
         let endpoint = try daemon.tcp
@@ -40,6 +40,19 @@ struct ListenerTests {
         #expect(missing.json?["error"] as? String == "not_found")
         #expect(missing.json?["message"] is String)
         #expect(missing["x-request-id"] != nil)
+
+        // A known path with a method it does not have: 405 naming the ones it has (a captured segment too).
+        for (method, path, allow) in [
+            ("GET", "/api/v1/auth/login", "POST"), ("TRACE", "/api/v1/auth/login", "POST"),
+            ("PUT", "/api/v1/auth/profile", "GET, PATCH"), ("POST", "/api/v1/auth/sessions/123", "DELETE"),
+            ("DELETE", "/healthz", "GET"),
+        ] {
+            let wrong = try await HTTPTestClient.request(method, path, to: endpoint)
+            #expect(wrong.status == 405, "\(method) \(path)")
+            #expect(wrong.json?["error"] as? String == "method_not_allowed", "\(method) \(path)")
+            #expect(wrong["allow"] == allow, "\(method) \(path)")
+        }
+        #expect(try await HTTPTestClient.request("GET", "/api/v1/auth/sessions/1/2", to: endpoint).status == 404)
 
         let echoed = try await HTTPTestClient.request("GET", "/healthz", to: endpoint, headers: ["X-Request-Id": "abc-123"])
         #expect(echoed["x-request-id"] == "abc-123")

@@ -9,7 +9,7 @@ struct SocketActivationTests {
     static let activator = "/usr/bin/systemd-socket-activate"
 
     @Test(
-        "passed sockets are served instead of binding, READY=1 waits for them, SIGTERM exits 0 (plain and TLS)",
+        "passed sockets are served instead of binding with the same head limits, READY=1 waits for them, SIGTERM exits 0 (plain and TLS)",
         .enabled(
             if: FileManager.default.isExecutableFile(atPath: activator),
             "systemd-socket-activate is not installed (Debian package systemd)"
@@ -102,6 +102,10 @@ struct SocketActivationTests {
                 timeout: 10
             )
             #expect(registered.status == 201, "\(endpoint): \(registered.text)")
+        }
+        // The passed sockets run their own pipeline (ActivatedSocketServer): the same head limits and 431 apply.
+        for endpoint in tls ? [unix] : [tcp, unix] {
+            try await HostileInputTests.expectHeadLimits(endpoint)
         }
         // Nothing was bound at the configured addresses.
         #expect(!FileManager.default.fileExists(atPath: configuredSocket))

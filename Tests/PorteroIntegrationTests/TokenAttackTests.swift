@@ -67,4 +67,80 @@ struct TokenAttackTests {
             #expect(try await client.get("/profile", token: access).status == 200)
         }
     }
+
+    /// HS256 over `header.payload` with `secret`, as the daemon signs.
+    static func sign(_ header: [String: Any], _ payload: [String: Any], secret: String) throws -> String {
+        let input = try encode(header) + "." + encode(payload)
+        let hex = Array(Secrets.hmacHex(key: Array(secret.utf8), input).utf8)
+        let mac = stride(from: 0, to: hex.count, by: 2).compactMap {
+            UInt8(String(decoding: hex[$0..<$0 + 2], as: UTF8.self), radix: 16)
+        }
+        return input + "." + Secrets.base64URL(mac)
+    }
+
+    @Test(
+        "signed with the daemon's key but expired beyond skew, nbf/iat ahead, wrong iss/aud; foreign key; bad signature"
+    )
+    func signedButWrong() async throws {
+        let secret = "token-attack-test-secret-0123456789abcdef"
+        try await withDaemon(environment: ["PORTERO_JWT_SECRET": secret]) { daemon in
+            let client = AuthFlowTests.Client(endpoint: try daemon.tcp, daemon: daemon)
+            let verified = try await client.verifiedUser("signed-target@example.com", password: "honest user there")
+            let access = try #require(verified.json?["access_token"] as? String)
+            let header = try Self.part(access, 0)
+            let payload = try Self.part(access, 1)
+            let now = Int(Date().timeIntervalSince1970)
+
+            // The test signs as the daemon does: its own copy of the genuine claims is accepted.
+            let resigned = try Self.sign(header, payload, secret: secret)
+            #expect(try await client.get("/profile", token: resigned).status == 200, "the test's signing is wrong")
+
+            func expectRefused(_ token: String, _ code: String, _ comment: Comment) async throws {
+                let answer = try await client.get("/profile", token: token)
+                #expect(answer.status == 401, comment)
+                #expect(answer.json?["error"] as? String == code, comment)
+                let challenge = answer["www-authenticate"] ?? ""
+                #expect(challenge.hasPrefix(#"Bearer realm="portero", error="invalid_token""#), comment)
+            }
+            func with(_ changes: [String: Any?]) -> [String: Any] {
+                var changed = payload
+                for (key, value) in changes { changed[key] = value }
+                return changed
+            }
+            // Expired beyond the 60 s skew: token_expired; the other claims make it invalid_token.
+            try await expectRefused(
+                try Self.sign(header, with(["exp": now - 120, "iat": now - 3600, "nbf": now - 3600]), secret: secret),
+                "token_expired", "expired 120 s ago")
+            for (changes, comment) in [
+                (["nbf": now + 600], "nbf 10 minutes ahead"),
+                (["iat": now + 600], "iat 10 minutes ahead"),
+                (["iss": "someone-else"], "wrong iss"),
+                (["aud": "someone-else"], "wrong aud"),
+                (["aud": ["someone-else"]], "wrong aud list"),
+                (["sub": "not-a-uuid"], "sub not a user id"),
+                (["exp": Double(now + 600) + 0.5], "fractional exp"),
+                (["exp": nil], "no exp"),
+                (["nbf": "soon"], "non-numeric nbf"),
+            ] as [([String: Any?], Comment)] {
+                try await expectRefused(try Self.sign(header, with(changes), secret: secret), "invalid_token", comment)
+            }
+            // Signed with another key (same kid, so only the signature tells).
+            try await expectRefused(
+                try Self.sign(header, payload, secret: "a-foreign-secret-of-at-least-32-bytes!"), "invalid_token",
+                "foreign key")
+            // The signature tampered: one character changed, truncated, doubled, emptied.
+            let parts = access.split(separator: ".").map(String.init)
+            let flipped = String(parts[2].dropLast()) + (parts[2].last == "A" ? "B" : "A")
+            for signature in [flipped, String(parts[2].dropLast(4)), parts[2] + parts[2], "AAAA"] {
+                try await expectRefused(parts[0] + "." + parts[1] + "." + signature, "invalid_token", "signature")
+            }
+            // Whitespace inside the credentials (trailing whitespace is the header's own, which HTTP strips).
+            for token in [" " + access, access.replacingOccurrences(of: ".", with: " ."), "\t" + access] {
+                let answer = try await HTTPTestClient.request(
+                    "GET", "/api/v1/auth/profile", to: try daemon.tcp, headers: ["Authorization": "Bearer \(token)"])
+                #expect(answer.status == 401, "\(token.debugDescription)")
+            }
+            #expect(try await client.get("/profile", token: access).status == 200)
+        }
+    }
 }
