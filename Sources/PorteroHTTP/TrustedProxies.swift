@@ -24,15 +24,14 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         }
         guard !address.isEmpty, address.utf8.count <= 45 else { return nil }
         let string = String(address)
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        if inet_pton(AF_INET, string, &v4) == 1 {
-            let value = UInt32(bigEndian: v4.s_addr)
-            bytes =
-                [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF]
-                + [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
-        } else if inet_pton(AF_INET6, string, &v6) == 1 {
-            bytes = withUnsafeBytes(of: &v6) { Array($0) }
+        // Plain byte buffers rather than in_addr/in6_addr: which module those C structs come from differs between
+        // debug and release builds, and MemberImportVisibility then refuses their members.
+        var v4 = [UInt8](repeating: 0, count: 4)
+        var v6 = [UInt8](repeating: 0, count: 16)
+        if v4.withUnsafeMutableBytes({ inet_pton(AF_INET, string, $0.baseAddress) }) == 1 {
+            bytes = [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF] + v4
+        } else if v6.withUnsafeMutableBytes({ inet_pton(AF_INET6, string, $0.baseAddress) }) == 1 {
+            bytes = v6
         } else {
             return nil
         }
@@ -50,12 +49,11 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     /// The canonical text: dotted quad for IPv4, RFC 5952 for IPv6 (what `inet_ntop` writes).
     public var description: String {
         if isIPv4 { return bytes[12...].map { String($0) }.joined(separator: ".") }
-        var v6 = in6_addr()
-        withUnsafeMutableBytes(of: &v6) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        guard inet_ntop(AF_INET6, &v6, &buffer, socklen_t(buffer.count)) != nil else { return "unknown" }
+        let written = bytes.withUnsafeBytes { raw in
+            inet_ntop(AF_INET6, raw.baseAddress, &buffer, socklen_t(buffer.count))
+        }
+        guard written != nil else { return "unknown" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 

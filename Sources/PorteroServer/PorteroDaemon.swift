@@ -314,9 +314,12 @@ enum UnixSocketPath {
                 throw DaemonError("cannot create the socket directory \(directory)")
             }
         }
-        var info = Glibc.stat()
-        guard lstat(path, &info) == 0 else { return }
-        guard info.st_mode & S_IFMT == S_IFSOCK else {
+        // FileManager's attributes come from lstat(2): a symlink is not followed. (Not `struct stat` itself: which
+        // module declares it differs between debug and release builds, and MemberImportVisibility refuses it.)
+        guard let type = try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType else {
+            return
+        }
+        guard type == .typeSocket else {
             throw DaemonError("\(path) exists and is not a socket; refusing to replace it")
         }
         guard unlink(path) == 0 else {
