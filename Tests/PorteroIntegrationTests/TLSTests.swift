@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PorteroTestSupport
 import Testing
@@ -83,20 +84,7 @@ struct TLSTests {
     }
 
     static func sha256Hex(_ data: Data) -> String {
-        // The test target has no crypto library of its own: ask the same openssl.
-        let digest = Process()
-        let input = Pipe()
-        let output = Pipe()
-        digest.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        digest.arguments = ["dgst", "-sha256", "-r"]
-        digest.standardInput = input
-        digest.standardOutput = output
-        try? digest.run()
-        input.fileHandleForWriting.write(data)
-        try? input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        digest.waitUntilExit()
-        return String(text.prefix { $0 != " " })
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
     static func tlsGet(ca: String, port: Int, script: String) async throws -> Answer? {
