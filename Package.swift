@@ -58,6 +58,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -121,6 +122,7 @@ let package = Package(
             dependencies: [
                 "PorteroServer",
                 "PorteroStore",
+                "PorteroCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -135,13 +137,16 @@ let package = Package(
 
         .target(
             name: "PorteroTestSupport",
-            dependencies: ["PorteroStore", "PorteroCore"],
+            dependencies: [
+                "PorteroStore", "PorteroCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/PorteroTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PorteroStoreTests",
-            dependencies: ["PorteroStore", "PorteroTestSupport"],
+            dependencies: ["PorteroStore", "PorteroCore", "PorteroTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -158,6 +163,7 @@ let package = Package(
             name: "PorteroCoreTests",
             dependencies: [
                 "PorteroCore",
+                "PorteroStore",
                 "PorteroTestSupport",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,52 +1,31 @@
 public import Foundation
 public import Hummingbird
 public import Logging
-import PorteroCore
-public import PorteroStore
+public import PorteroCore
 import Systemd
 
 /// The admin API (SPEC §3), under `/admin/v1`: only over the Unix socket, and only for peers ``AdminAccess``
 /// allows by their `SO_PEERCRED`. Everyone else gets 403 `forbidden`, whatever address they come from.
-///
-/// So far it serves `GET /admin/v1/stats`; users, sessions, snapshot and backup are still to come.
-public struct AdminController<Store: RecordStore>: Sendable where Store.State == StoreState {
-    let store: Store
+public struct AdminController: Sendable {
+    let admin: AdminService
     let access: AdminAccess
     let logger: Logger
-    let now: @Sendable () -> Date
 
-    public init(store: Store, access: AdminAccess, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
-        self.store = store
+    public init(admin: AdminService, access: AdminAccess, logger: Logger) {
+        self.admin = admin
         self.access = access
         self.logger = logger
-        self.now = now
     }
 
     public var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.add(middleware: PeerCredentialsGuard(access: access, logger: logger))
-        routes.get("stats") { _, _ in try await stats() }
+        routes.get("stats") { _, _ in try JSONResponse.make(StatsResponse(await admin.stats())) }
         return routes
     }
 
     /// GET /admin/v1/stats → counts of what the store holds.
-    func stats() async throws -> Response {
-        let state = await store.state
-        let now = now()
-        let users = state.users.values
-        let stats = Stats(
-            users: users.count,
-            verifiedUsers: users.filter(\.emailVerified).count,
-            sessions: state.sessions.values.filter { $0.expiresAt > now }.count,
-            lockedEmails: state.lockouts.values.filter { ($0.lockedUntil ?? .distantPast) > now }.count,
-            revokedAccessTokens: state.revokedTokenIDs.count,
-            queuedMail: state.outbox.count,
-            store: .init(lastSeq: await store.lastSeq, writable: await store.failure == nil)
-        )
-        return try JSONResponse.make(stats)
-    }
-
-    struct Stats: Encodable {
+    struct StatsResponse: Encodable {
         struct Store: Encodable {
             let lastSeq: UInt64
             let writable: Bool
@@ -63,6 +42,16 @@ public struct AdminController<Store: RecordStore>: Sendable where Store.State ==
         let revokedAccessTokens: Int
         let queuedMail: Int
         let store: Store
+
+        init(_ stats: AdminService.Stats) {
+            users = stats.users
+            verifiedUsers = stats.verifiedUsers
+            sessions = stats.sessions
+            lockedEmails = stats.lockedEmails
+            revokedAccessTokens = stats.revokedAccessTokens
+            queuedMail = stats.queuedMail
+            store = Store(lastSeq: stats.lastSeq, writable: stats.writable)
+        }
 
         enum CodingKeys: String, CodingKey {
             case users

@@ -48,17 +48,8 @@ public struct AppRequestContext: RequestContext {
 
 /// Request ids: 16 random bytes, hex; a well-formed `X-Request-Id` from the client is kept instead.
 enum RequestIdentifier {
-    /// The id of the request this task is answering: security events logged through services that do not see
-    /// the request context (``AuthServices/event(_:_:event:userID:emailKey:remote:_:file:function:line:)``)
-    /// still carry `REQUEST_ID`.
-    @TaskLocal static var current: String?
-
     static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            return String(byte, radix: 16).leftPadded(to: 2)
-        }.joined()
+        Secrets.hex(Secrets.randomBytes(16))
     }
 
     /// A client-sent id is kept only if it is short and plain, so it can never smuggle anything into a log.
@@ -68,11 +59,5 @@ enum RequestIdentifier {
                 (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                     || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
             }
-    }
-}
-
-extension String {
-    func leftPadded(to length: Int) -> String {
-        count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }

@@ -53,6 +53,15 @@ public struct TokenResponse: Encodable, Sendable {
     public var expiresIn: Int
     public var refreshToken: String
     public var idToken: String
+
+    init(_ signedIn: SignedIn, message: String?, includeUser: Bool) {
+        self.message = message
+        self.user = includeUser ? UserDTO(signedIn.user) : nil
+        self.accessToken = signedIn.accessToken
+        self.expiresIn = signedIn.expiresIn
+        self.refreshToken = signedIn.refreshToken
+        self.idToken = signedIn.idToken
+    }
 }
 
 struct MessageResponse: Encodable {
@@ -87,6 +96,15 @@ struct SessionDTO: Encodable {
     var ip: String?
     var userAgent: String?
     var current: Bool
+
+    init(_ session: RefreshSession, current: Bool) {
+        self.id = session.id.uuidString.lowercased()
+        self.createdAt = session.createdAt
+        self.lastUsedAt = session.lastUsedAt
+        self.ip = session.ip
+        self.userAgent = session.userAgent
+        self.current = current
+    }
 
     enum CodingKeys: String, CodingKey { case id, createdAt, lastUsedAt, ip, userAgent, current }
 

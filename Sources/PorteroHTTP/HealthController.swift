@@ -1,13 +1,12 @@
 public import Hummingbird
-import PorteroCore
-public import PorteroStore
+public import PorteroCore
 
 /// `GET /healthz` (200 while serving) and `GET /readyz` (200 once the store is loaded and writable).
-public struct HealthController<Store: RecordStore>: Sendable {
-    let store: Store
+public struct HealthController: Sendable {
+    let auth: AuthService
 
-    public init(store: Store) {
-        self.store = store
+    public init(auth: AuthService) {
+        self.auth = auth
     }
 
     public var endpoints: RouteCollection<AppRequestContext> {
@@ -16,7 +15,7 @@ public struct HealthController<Store: RecordStore>: Sendable {
             JSONResponse.make(status: .ok, object: ["status": .string("ok")])
         }
         routes.get("readyz") { _, _ in
-            if await store.failure != nil {
+            if await !auth.isWritable() {
                 throw PorteroError.unavailable()
             }
             return JSONResponse.make(status: .ok, object: ["status": .string("ready")])

@@ -69,7 +69,7 @@ public struct JSONBody: Sendable {
     /// A 6-digit code field.
     public mutating func code(_ name: String = "code") -> String? {
         guard let text = string(name, required: true) else { return nil }
-        let trimmed = text.trimmedSpaces()
+        let trimmed = text.trimmingSpaces()
         guard trimmed.utf8.count == 6, trimmed.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             problems[name] = "must be 6 digits"
             return nil
@@ -89,13 +89,5 @@ public struct JSONBody: Sendable {
 
     static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces and tabs.
-    func trimmedSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        return String(self.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
     }
 }

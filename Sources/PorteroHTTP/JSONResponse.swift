@@ -50,18 +50,12 @@ public enum JSONResponse {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // RFC 3339 UTC timestamps in whole seconds, as SPEC §3 shows (`2026-01-15T10:30:00Z`).
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(APITime.format(date))
+            try container.encode(UTCTimestamp.seconds(date))
         }
         return encoder
-    }
-}
-
-/// RFC 3339 UTC timestamps in whole seconds, as SPEC §3 shows (`2026-01-15T10:30:00Z`).
-public enum APITime {
-    public static func format(_ date: Date) -> String {
-        Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)).formatted(.iso8601)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 public import PorteroCore
 import HTTPTypes
 
@@ -22,7 +23,7 @@ enum ErrorResponder {
             return response(for: translate(error))
         case is NIOTooManyBytesError:
             return response(for: PorteroError(.payloadTooLarge, "The request body is larger than 64 KiB."))
-        case _ where isHTTPParserError(error):
+        case is HTTPParserError:
             // A body that breaks HTTP framing (e.g. `Transfer-Encoding: gzip`) surfaces while it is read.
             var answer = response(for: PorteroError.malformedBody("The request is not valid HTTP."))
             answer.headers[.connection] = "close"
@@ -32,11 +33,6 @@ enum ErrorResponder {
                 "unexpected error", metadata: ["error.type": .string(String(describing: type(of: error)))])
             return response(for: PorteroError(.internalError, "Something went wrong on our side."))
         }
-    }
-
-    /// NIO's `HTTPParserError`, recognised by name: its module (NIOHTTP1) is not a direct dependency of this one.
-    static func isHTTPParserError(_ error: any Error) -> Bool {
-        String(reflecting: type(of: error)) == "NIOHTTP1.HTTPParserError"
     }
 
     /// Hummingbird's own errors (no route, wrong method, …) in Portero's shape.
@@ -95,7 +91,7 @@ enum ErrorResponder {
         case .fields(let fields)?:
             body["fields"] = .object(fields.mapValues { .string($0) })
         case .lockedUntil(let date)?:
-            body["locked_until"] = .string(APITime.format(date))
+            body["locked_until"] = .string(UTCTimestamp.seconds(date))
         case .retryAfter(let seconds)?:
             body["retry_after"] = .number(Double(seconds))
             headers[.retryAfter] = String(seconds)

@@ -21,12 +21,11 @@ public struct RequestIDMiddleware: RouterMiddleware {
         }
         context.logger[metadataKey: "request_id"] = .string(context.requestID)
         let requestID = context.requestID
-        var response: Response = await RequestIdentifier.$current.withValue(requestID) {
-            do {
-                return try await next(request, context)
-            } catch {
-                return ErrorResponder.response(for: error, request: request, context: context)
-            }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = ErrorResponder.response(for: error, request: request, context: context)
         }
         response.headers[.xRequestID] = requestID
         return response

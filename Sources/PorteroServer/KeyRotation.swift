@@ -100,7 +100,7 @@ public enum KeyRotation {
         let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~0xfff)
         let minor = (device & 0xff) | ((device >> 12) & ~0xff)
         let wanted =
-            String(major, radix: 16).leftPadded(2) + ":" + String(minor, radix: 16).leftPadded(2) + ":"
+            String(major, radix: 16).leftPadded(to: 2) + ":" + String(minor, radix: 16).leftPadded(to: 2) + ":"
             + String(inode)
         // `1: FLOCK  ADVISORY  WRITE 4242 fe:00:16227088 0 EOF`; waiters are `1: -> FLOCK …` and are skipped.
         for line in table.split(separator: "\n") {
@@ -109,12 +109,5 @@ public enum KeyRotation {
             return Int32(fields[4])
         }
         return nil
-    }
-}
-
-extension String {
-    /// Pads with leading zeros to `width` characters.
-    fileprivate func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import PorteroCore
 import PorteroStore
 import ServiceLifecycle
 import Systemd
@@ -8,7 +9,7 @@ import Systemd
 struct LifecycleService: Service {
     let readiness: Readiness
     let notifier: Notifier
-    let store: FileStore<StoreState>
+    let store: FileStore<AuthState>
     let logger: Logger
 
     func run() async throws {
@@ -36,7 +37,7 @@ struct LifecycleService: Service {
 /// Owns the store's lifetime inside the group: periodic snapshots, and on shutdown (after the listeners have
 /// drained, since it is first in the group) a final snapshot and release of the lock.
 struct StoreService: Service {
-    let store: FileStore<StoreState>
+    let store: FileStore<AuthState>
     let checkInterval: Duration
 
     func run() async throws {

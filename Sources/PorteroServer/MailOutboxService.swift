@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// configured transport, and records `mail.done` so it is not sent twice. A failed delivery is logged as
 /// `mail.failed` (never with the code) and retried with back-off, up to `maxAttempts`.
 struct MailOutboxService: Service {
-    let store: FileStore<StoreState>
+    let store: FileStore<AuthState>
     let mailer: any Mailer
     let wakeups: AsyncStream<Void>
     let wake: AsyncStream<Void>.Continuation

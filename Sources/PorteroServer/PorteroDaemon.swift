@@ -37,7 +37,7 @@ public struct PorteroDaemon: Sendable {
         let tls = try configuration.tlsCertificate.flatMap { certificate in
             try configuration.tlsKey.map { try TLSCertificates(certificate: certificate, key: $0) }
         }
-        let store = try await FileStore<StoreState>.open(
+        let store = try await FileStore<AuthState>.open(
             directory: configuration.dataDirectory,
             configuration: FileStoreConfiguration(
                 snapshotEveryRecords: configuration.snapshotEveryRecords,
@@ -53,7 +53,7 @@ public struct PorteroDaemon: Sendable {
         }
     }
 
-    private func serve(store: FileStore<StoreState>, activated: [ListenedSocket], tls: TLSCertificates?) async throws {
+    private func serve(store: FileStore<AuthState>, activated: [ListenedSocket], tls: TLSCertificates?) async throws {
         let environment = ProcessInfo.processInfo.environment
         let keys = try KeyMaterial.load(configuration: configuration, environment: environment)
         let tokens = TokenServiceHolder(
@@ -64,23 +64,24 @@ public struct PorteroDaemon: Sendable {
         let hasher = try PasswordHasher(
             configuration: .init(algorithm: configuration.passwordAlgorithm == .bcrypt ? .bcrypt : .argon2id)
         )
-        guard let policy = PasswordPolicy(
-            minLength: configuration.passwordMinLength,
-            maxLength: configuration.passwordMaxLength
-        ) else {
+        guard
+            let policy = PasswordPolicy(
+                minLength: configuration.passwordMinLength,
+                maxLength: configuration.passwordMaxLength
+            )
+        else {
             throw DaemonError("password.min_length must not exceed password.max_length")
         }
         let (wakeups, wake) = MailOutboxService.makeWakeups()
-        let resetQueue = PasswordResetQueue()
         let codeTTL = configuration.codeTTL
-        let authServices = AuthServices(
+        let auth = AuthService(
             store: store,
             tokens: { await tokens.current },
             hasher: hasher,
             policy: policy,
             pool: pool,
             codeKey: keys.codeKey,
-            settings: .init(
+            configuration: AuthConfiguration(
                 refreshTTL: configuration.refreshTTL,
                 codeTTL: configuration.codeTTL,
                 lockoutMaxFailures: configuration.lockoutMaxFailures,
@@ -91,24 +92,31 @@ public struct PorteroDaemon: Sendable {
                     verify: configuration.rateVerify,
                     resend: configuration.rateResend,
                     forgot: configuration.rateForgot
-                ),
-                trustedProxies: TrustedProxies(configuration.trustedProxies)
+                )
             ),
-            composeMail: { purpose, code, to in
-                let mail = purpose == .verifyEmail
+            mail: MailComposer { purpose, code, to in
+                let mail =
+                    purpose == .verifyEmail
                     ? MailTemplates.verification(code: code, ttl: HumanDuration.describe(codeTTL), to: to)
                     : MailTemplates.passwordReset(code: code, ttl: HumanDuration.describe(codeTTL), to: to)
-                return .init(subject: mail.subject, text: mail.text)
+                return ComposedMail(subject: mail.subject, text: mail.text)
             },
             mailQueued: { wake.yield() },
             logger: logger,
-            resetQueue: resetQueue
+            resets: PasswordResetQueue()
         )
         let adminAccess = AdminAccess(
             daemonUID: getuid(),
             groupID: try configuration.adminGroup.map { try AdminGroup.id(named: $0) }
         )
-        let router = PorteroRouter.build(services: authServices, adminAccess: adminAccess)
+        let router = PorteroRouter.build(
+            auth: auth,
+            admin: AdminService(store: store),
+            adminAccess: adminAccess,
+            trustedProxies: TrustedProxies(configuration.trustedProxies),
+            tokens: { await tokens.current },
+            logger: logger
+        )
         let responder = router.buildResponder()
         let notifier = Notifier()
 
@@ -135,7 +143,7 @@ public struct PorteroDaemon: Sendable {
 
         var services: [any Service] = [
             StoreService(store: store, checkInterval: .seconds(min(10, max(1, configuration.snapshotEvery.seconds)))),
-            PasswordResetService(queue: resetQueue, services: authServices),
+            PasswordResetWorker(service: auth),
             MailOutboxService(
                 store: store,
                 mailer: try MailTransport.make(configuration: configuration, logger: logger),
@@ -168,7 +176,9 @@ public struct PorteroDaemon: Sendable {
             services.append(
                 Application(
                     responder: responder,
-                    server: try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0.serverConfiguration) }
+                    server: try tls.map {
+                        try .tls(.http1(configuration: http1), tlsConfiguration: $0.serverConfiguration)
+                    }
                         ?? .http1(configuration: http1),
                     configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: nil),
                     onServerRunning: { channel in
@@ -271,7 +281,7 @@ public struct PorteroDaemon: Sendable {
 
     /// The watchdog's health probe: the store actor, the store's I/O queue (a hung `fdatasync` blocks it) and
     /// every event loop must answer.
-    static func probe(store: FileStore<StoreState>) async -> Bool {
+    static func probe(store: FileStore<AuthState>) async -> Bool {
         // The store actor answering proves the cooperative pool is alive.
         _ = await store.lastSeq
         guard await ProbeCallback.answered({ store.ping(answered: $0) }) else { return false }

@@ -1,3 +1,4 @@
+import PorteroCore
 import Dispatch
 import Foundation
 import Glibc

@@ -1,3 +1,4 @@
+public import PorteroCore
 import Dispatch
 public import Foundation
 import Glibc
@@ -181,7 +182,7 @@ extension FileStore {
         let fd = try POSIXFile.openOrThrow(segment.path, flags: O_WRONLY | O_CREAT | O_EXCL | O_APPEND, what: "segment")
         do {
             try POSIXFile.syncDirectoryOrThrow(directory.path)
-            if let reason = POSIXFile.writeOnce(fd, LogFormat.segmentLine(seq: lastSeq, at: LogTimestamp(now()))) {
+            if let reason = POSIXFile.writeOnce(fd, LogFormat.segmentLine(seq: lastSeq, at: UTCTimestamp(now()))) {
                 throw StoreError(.io, "cannot write \(segment.path): \(reason)")
             }
             if let code = POSIXFile.dataSync(fd) {

@@ -1,3 +1,4 @@
+import PorteroCore
 import Foundation
 import Logging
 
@@ -62,7 +63,7 @@ extension FileStore {
         }
         let marker = nextSeq
         nextSeq += 1
-        let at = LogTimestamp(now())
+        let at = UTCTimestamp(now())
         try await commit(
             PendingWrite(kind: .roll(seq: marker, at: at), waiter: nil)
         )
@@ -113,7 +114,7 @@ extension FileStore {
         _ state: State,
         seq: UInt64,
         marker: UInt64,
-        at: LogTimestamp,
+        at: UTCTimestamp,
         now: Date,
         in directory: StoreDirectory
     ) -> SnapshotOutcome {

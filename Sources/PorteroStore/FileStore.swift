@@ -1,3 +1,4 @@
+public import PorteroCore
 import Dispatch
 import Foundation
 import Logging
@@ -25,9 +26,9 @@ public actor FileStore<State: StoreStateProtocol>: RecordStore {
     struct PendingWrite {
         enum Kind: Sendable {
             /// A transaction's records; encoded into lines on the I/O queue, off the actor.
-            case records([State.Record], firstSeq: UInt64, at: LogTimestamp)
+            case records([State.Record], firstSeq: UInt64, at: UTCTimestamp)
             /// Start a new segment whose first record, a `store.segment` line, has this seq.
-            case roll(seq: UInt64, at: LogTimestamp)
+            case roll(seq: UInt64, at: UTCTimestamp)
         }
 
         let kind: Kind
@@ -156,7 +157,7 @@ public actor FileStore<State: StoreStateProtocol>: RecordStore {
         if closing {
             throw StoreError.closed()
         }
-        let at = LogTimestamp(now())
+        let at = UTCTimestamp(now())
         var transaction = Transaction(state: State(), now: at.date, firstSeq: nextSeq)
         swap(&transaction.state, &stagedState)
         let result: T

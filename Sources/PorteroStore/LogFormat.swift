@@ -1,3 +1,4 @@
+import PorteroCore
 /// The on-disk formats: log lines and snapshot files, both one JSON object ending in a CRC-32C of what precedes
 /// `,"crc"`.
 ///
@@ -18,7 +19,7 @@ enum LogFormat {
     /// A log line that parsed and passed its checksum.
     struct Line {
         let seq: UInt64
-        let at: LogTimestamp
+        let at: UTCTimestamp
         let type: String
         /// The bytes of `data` within the buffer the line was parsed from.
         let data: Range<Int>
@@ -28,7 +29,7 @@ enum LogFormat {
     struct SnapshotHeader {
         let format: UInt64
         let seq: UInt64
-        let at: LogTimestamp
+        let at: UTCTimestamp
         /// The bytes of `state` within the file.
         let state: Range<Int>
     }
@@ -56,7 +57,7 @@ enum LogFormat {
     }
 
     /// The line of the `store.segment` record that opens a segment.
-    static func segmentLine(seq: UInt64, at: LogTimestamp) -> [UInt8] {
+    static func segmentLine(seq: UInt64, at: UTCTimestamp) -> [UInt8] {
         var out: [UInt8] = []
         appendLine(
             seq: seq,
@@ -69,7 +70,7 @@ enum LogFormat {
     }
 
     /// A whole snapshot file around the state's JSON.
-    static func snapshotFile(format: UInt64 = version, seq: UInt64, at: LogTimestamp, state: [UInt8]) -> [UInt8] {
+    static func snapshotFile(format: UInt64 = version, seq: UInt64, at: UTCTimestamp, state: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(state.count + 96)
         out.append(contentsOf: #"{"format":"#.utf8)
@@ -212,9 +213,9 @@ enum LogFormat {
         return value
     }
 
-    private static func timestamp(_ bytes: [UInt8], _ range: Range<Int>) throws(JSONScanError) -> LogTimestamp {
+    private static func timestamp(_ bytes: [UInt8], _ range: Range<Int>) throws(JSONScanError) -> UTCTimestamp {
         var scanner = JSONScanner(bytes, range: range)
-        guard let at = LogTimestamp(parsing: try scanner.scanString()) else {
+        guard let at = UTCTimestamp(parsing: try scanner.scanString()) else {
             throw JSONScanError(reason: "\"at\" is not a UTC timestamp")
         }
         return at

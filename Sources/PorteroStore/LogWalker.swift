@@ -1,3 +1,4 @@
+import PorteroCore
 /// Something wrong in the data directory, found by ``LogWalker``.
 struct LogProblem: Sendable {
     enum Kind: Sendable {
@@ -45,7 +46,7 @@ struct LogWalker<Record: StoreRecord> {
     func walk(
         _ segments: [StoreDirectory.Segment],
         problem: (LogProblem) throws -> Void,
-        visit: (Record, UInt64, LogTimestamp) throws -> Void
+        visit: (Record, UInt64, UTCTimestamp) throws -> Void
     ) throws -> LogWalkSummary {
         var summary = LogWalkSummary()
         guard let first = segments.first else { return summary }
@@ -111,7 +112,7 @@ struct LogWalker<Record: StoreRecord> {
         expected: inout UInt64?,
         summary: inout LogWalkSummary,
         problem: (LogProblem) throws -> Void,
-        visit: (Record, UInt64, LogTimestamp) throws -> Void
+        visit: (Record, UInt64, UTCTimestamp) throws -> Void
     ) throws {
         let bytes = try POSIXFile.readFile(segment.path)
         let pieces = LogFormat.splitLines(bytes)
@@ -183,7 +184,7 @@ struct LogWalker<Record: StoreRecord> {
         expected: inout UInt64?,
         summary: inout LogWalkSummary,
         problem: (LogProblem) throws -> Void,
-        visit: (Record, UInt64, LogTimestamp) throws -> Void
+        visit: (Record, UInt64, UTCTimestamp) throws -> Void
     ) throws {
         summary.lines += 1
         if let want = expected, line.seq != want {

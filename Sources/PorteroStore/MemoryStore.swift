@@ -1,3 +1,4 @@
+public import PorteroCore
 public import Foundation
 
 /// A store that keeps everything in memory: the same contract as ``FileStore`` without files, for fast tests of
@@ -36,7 +37,7 @@ public actor MemoryStore<State: StoreStateProtocol>: RecordStore {
         if closed {
             throw StoreError.closed()
         }
-        let at = LogTimestamp(now())
+        let at = UTCTimestamp(now())
         var transaction = Transaction(state: state, now: at.date, firstSeq: lastSeq + 1)
         let result = try body(&transaction)
         if transaction.records.isEmpty {

@@ -1,3 +1,4 @@
+import PorteroCore
 /// Turns a transaction's records into log lines, refusing any record the log could not read back.
 enum RecordEncoding {
     /// Appends the lines (each ending in a newline) of `records`, numbered from `firstSeq`, all stamped `at`.
@@ -7,7 +8,7 @@ enum RecordEncoding {
     static func appendLines<Record: StoreRecord>(
         _ records: [Record],
         firstSeq: UInt64,
-        at: LogTimestamp,
+        at: UTCTimestamp,
         to out: inout [UInt8]
     ) throws {
         let atBytes = at.bytes

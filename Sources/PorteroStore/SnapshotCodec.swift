@@ -1,3 +1,4 @@
+import PorteroCore
 import Foundation
 
 /// Snapshot files: the state as JSON inside the checksummed envelope `LogFormat.snapshotFile` writes.
@@ -19,7 +20,7 @@ enum SnapshotCodec {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            let stamp = LogTimestamp(date)
+            let stamp = UTCTimestamp(date)
             if stamp.date == date {
                 try container.encode(stamp.string)
             } else {
@@ -34,7 +35,7 @@ enum SnapshotCodec {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             if let text = try? container.decode(String.self) {
-                guard let stamp = LogTimestamp(parsing: text) else {
+                guard let stamp = UTCTimestamp(parsing: text) else {
                     throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a UTC timestamp")
                 }
                 return stamp.date

@@ -1,4 +1,5 @@
 internal import CoreFoundation
+public import PorteroCore
 import Foundation
 import Glibc
 

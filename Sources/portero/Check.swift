@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PorteroServer
+import PorteroCore
 import PorteroStore
 
 /// `portero check [--repair]`: offline consistency check of a data directory.
@@ -28,7 +29,7 @@ struct Check: AsyncParsableCommand {
         let directory = try await CommandSupport.loadConfiguration(configPath: configPath, values: values).dataDirectory
         let report: CheckReport
         do {
-            report = try StoreChecker.check(directory: directory, stateType: StoreState.self, repair: repair)
+            report = try StoreChecker.check(directory: directory, stateType: AuthState.self, repair: repair)
         } catch {
             throw CommandSupport.fail(String(describing: error))
         }

@@ -4,6 +4,7 @@ import Logging
 import PorteroTestSupport
 import Testing
 
+import PorteroCore
 @testable import PorteroStore
 
 /// A tmpfs small enough to fill, for provoking real write failures (needs root; skipped otherwise).

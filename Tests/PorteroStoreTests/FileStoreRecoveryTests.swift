@@ -3,6 +3,7 @@ import Logging
 import PorteroTestSupport
 import Testing
 
+import PorteroCore
 @testable import PorteroStore
 
 @Suite struct FileStoreRecoveryTests {
@@ -243,7 +244,7 @@ import Testing
         let file = LogFormat.snapshotFile(
             format: 2,
             seq: 3,
-            at: LogTimestamp(milliseconds: 0),
+            at: UTCTimestamp(milliseconds: 0),
             state: Array(#"{"whatever":true}"#.utf8)
         )
         try writeBytes(file, to: directory.file("snapshot-3.json"))
@@ -258,7 +259,7 @@ import Testing
         var state = KeyValueState()
         state.apply(.put(key: "from", value: "snapshot"), seq: 3, at: Date(timeIntervalSince1970: 1))
         let file = LogFormat.snapshotFile(
-            seq: 3, at: LogTimestamp(milliseconds: 0), state: try SnapshotCodec.encode(state))
+            seq: 3, at: UTCTimestamp(milliseconds: 0), state: try SnapshotCodec.encode(state))
         try writeBytes(file, to: directory.file("snapshot-3.json"))
         try writeBytes(LogFixture.segment(4, through: 5), to: directory.file("log-4.jsonl"))
         let store = try await openStore(directory)

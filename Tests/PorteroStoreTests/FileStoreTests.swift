@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import PorteroCore
 import PorteroStore
 import PorteroTestSupport
 import Testing

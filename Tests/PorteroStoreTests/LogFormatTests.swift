@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import PorteroCore
 @testable import PorteroStore
 
 /// The checksum every line carries, computed the obvious way: bit by bit.
@@ -35,9 +36,9 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 {
         "1969-12-31T23:59:59.999Z", "2100-03-01T00:00:00.001Z", "0001-01-01T00:00:00.000Z",
     ])
     func timestampsRoundTrip(text: String) throws {
-        let stamp = try #require(LogTimestamp(parsing: text))
+        let stamp = try #require(UTCTimestamp(parsing: text))
         #expect(stamp.string == text)
-        #expect(LogTimestamp(stamp.date) == stamp)
+        #expect(UTCTimestamp(stamp.date) == stamp)
     }
 
     @Test func timestampsMatchFoundation() throws {
@@ -46,13 +47,13 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 {
         var generator = SplitMix64(seed: 7)
         for _ in 0..<500 {
             let milliseconds = Int64(generator.next() % 8_000_000_000_000) - 1_000_000_000_000
-            let stamp = LogTimestamp(milliseconds: milliseconds)
+            let stamp = UTCTimestamp(milliseconds: milliseconds)
             #expect(formatter.date(from: stamp.string) == stamp.date, "\(milliseconds)")
-            #expect(LogTimestamp(stamp.date) == stamp)
+            #expect(UTCTimestamp(stamp.date) == stamp)
         }
-        #expect(LogTimestamp(parsing: "2026-02-30T00:00:00.000Z") == nil)
-        #expect(LogTimestamp(parsing: "2026-11-23T15:30:00Z")?.string == "2026-11-23T15:30:00.000Z")
-        #expect(LogTimestamp(parsing: "2026-11-23 15:30:00.000Z") == nil)
+        #expect(UTCTimestamp(parsing: "2026-02-30T00:00:00.000Z") == nil)
+        #expect(UTCTimestamp(parsing: "2026-11-23T15:30:00Z")?.string == "2026-11-23T15:30:00.000Z")
+        #expect(UTCTimestamp(parsing: "2026-11-23 15:30:00.000Z") == nil)
     }
 
     @Test(arguments: [
@@ -72,7 +73,7 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 {
 
     @Test func lineRoundTrip() throws {
         var bytes: [UInt8] = []
-        let at = LogTimestamp(milliseconds: 1_795_000_000_123)
+        let at = UTCTimestamp(milliseconds: 1_795_000_000_123)
         LogFormat.appendLine(
             seq: 42,
             at: at.bytes,

@@ -3,6 +3,7 @@ import Logging
 import PorteroTestSupport
 import Testing
 
+import PorteroCore
 @testable import PorteroStore
 
 @Suite struct StoreCheckerTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PorteroCore
 import PorteroStore
 import PorteroTestSupport
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import PorteroTestSupport
 
+import PorteroCore
 @testable import PorteroStore
 
 /// A log written by a real store, with what the state was after each record.
@@ -55,7 +56,7 @@ enum LogFixture {
         var out: [UInt8] = []
         LogFormat.appendLine(
             seq: seq,
-            at: LogTimestamp(milliseconds: 1_795_000_000_000 + Int64(seq)).bytes,
+            at: UTCTimestamp(milliseconds: 1_795_000_000_000 + Int64(seq)).bytes,
             quotedType: LogFormat.quoted(type),
             data: Array(data.utf8),
             to: &out

@@ -1,4 +1,5 @@
 import Foundation
+public import PorteroCore
 public import PorteroStore
 
 /// A failed conformance check: what was expected and where.

@@ -1,4 +1,5 @@
 public import Foundation
+public import PorteroCore
 public import PorteroStore
 
 /// A record of the key/value test state.

@@ -1,4 +1,5 @@
 import Foundation
+import PorteroCore
 import PorteroStore
 
 /// The benchmark's record: one registration-sized put (about 200 bytes of data).

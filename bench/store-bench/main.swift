@@ -7,6 +7,7 @@
 import Foundation
 import Glibc
 import Logging
+import PorteroCore
 import PorteroStore
 
 struct Options {

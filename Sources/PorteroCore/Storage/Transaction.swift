@@ -6,18 +6,18 @@ public import Foundation
 /// only if the closure returns normally.
 public struct Transaction<State: StoreStateProtocol> {
     /// The staged state, including every record appended so far in this transaction.
-    public internal(set) var state: State
+    public package(set) var state: State
 
     /// The transaction's time, truncated to the millisecond; every record it appends carries it as `at`.
     public let now: Date
 
     /// The seq of the first record this transaction appends.
-    let firstSeq: UInt64
+    package let firstSeq: UInt64
 
     /// The records appended so far, in order.
-    private(set) var records: [State.Record] = []
+    package private(set) var records: [State.Record] = []
 
-    init(state: State, now: Date, firstSeq: UInt64) {
+    package init(state: State, now: Date, firstSeq: UInt64) {
         self.state = state
         self.now = now
         self.firstSeq = firstSeq

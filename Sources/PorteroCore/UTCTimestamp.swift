@@ -1,22 +1,23 @@
-import Foundation
+public import Foundation
 
-/// The `at` field: a UTC instant with millisecond precision, written `2026-11-23T15:30:00.123Z`.
+/// A UTC instant with millisecond precision, written `2026-11-23T15:30:00.123Z`: the one timestamp format of the
+/// log's `at` field, record data and snapshots, and (in whole seconds, `2026-11-23T15:30:00Z`) of the API.
 ///
 /// Transactions run at a millisecond-truncated `now`, so the `Date` a record is applied with while live is
 /// bit-for-bit the one recovery parses back from the log.
-struct LogTimestamp: Hashable, Sendable {
+public struct UTCTimestamp: Hashable, Sendable {
     /// Milliseconds since 1970-01-01T00:00:00Z.
-    let milliseconds: Int64
+    public let milliseconds: Int64
 
-    init(milliseconds: Int64) {
+    public init(milliseconds: Int64) {
         self.milliseconds = milliseconds
     }
 
     /// `date` truncated (towards the past) to the millisecond.
     ///
-    /// A value within a microsecond of a whole millisecond snaps to it, so `LogTimestamp(t.date) == t` despite the
+    /// A value within a microsecond of a whole millisecond snaps to it, so `UTCTimestamp(t.date) == t` despite the
     /// rounding of `Date`'s floating-point storage.
-    init(_ date: Date) {
+    public init(_ date: Date) {
         let exact = date.timeIntervalSince1970 * 1000
         let nearest = exact.rounded()
         let value = abs(exact - nearest) < 0.001 ? nearest : exact.rounded(.down)
@@ -30,12 +31,12 @@ struct LogTimestamp: Hashable, Sendable {
     }
 
     /// The instant as a `Date`; the same value for the same milliseconds, always.
-    var date: Date {
+    public var date: Date {
         Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 
     /// The 24 bytes `YYYY-MM-DDTHH:MM:SS.mmmZ` (years outside 0...9999 are clamped).
-    var bytes: [UInt8] {
+    public var bytes: [UInt8] {
         let (days, msOfDay) = Self.floorDivide(milliseconds, 86_400_000)
         var (year, month, day) = Self.civil(fromDays: days)
         var ms = msOfDay
@@ -73,12 +74,19 @@ struct LogTimestamp: Hashable, Sendable {
         return out
     }
 
-    var string: String {
+    public var string: String {
         String(decoding: bytes, as: UTF8.self)
     }
 
+    /// `date` in whole seconds (rounded down), as the API writes times: `2026-11-23T15:30:00Z`.
+    public static func seconds(_ date: Date) -> String {
+        var bytes = UTCTimestamp(date).bytes
+        bytes.removeSubrange(19..<23)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (fraction of 1 to 9 digits, truncated to milliseconds).
-    init?(parsing text: some StringProtocol) {
+    public init?(parsing text: some StringProtocol) {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int64? {

@@ -2,14 +2,14 @@ public import Foundation
 
 /// How record data is written: snake_case keys (`user_id`, `last_login_ip`) and RFC 3339 UTC times with
 /// milliseconds, so `jq` readers see the conventions of the API.
-public enum StoreCoding {
+public enum RecordCoding {
     public static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .custom { path in SnakeKey(snakeCase(path.last?.stringValue ?? "")) }
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(timeFormat))
+            try container.encode(UTCTimestamp(date).string)
         }
         return encoder
     }
@@ -20,14 +20,11 @@ public enum StoreCoding {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            if let date = try? Date(text, strategy: timeFormat) { return date }
-            if let date = try? Date(text, strategy: .iso8601) { return date }
+            if let stamp = UTCTimestamp(parsing: text) { return stamp.date }
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 time")
         }
         return decoder
     }
-
-    static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     /// Words written upper-case in Swift property names.
     static let acronyms: [String: String] = ["id": "ID", "ids": "IDs", "ip": "IP"]
@@ -58,9 +55,10 @@ public enum StoreCoding {
     static func camelCase(_ key: String) -> String {
         let words = key.split(separator: "_")
         guard let first = words.first else { return key }
-        return String(first) + words.dropFirst().map { word in
-            acronyms[String(word)] ?? word.prefix(1).uppercased() + word.dropFirst()
-        }.joined()
+        return String(first)
+            + words.dropFirst().map { word in
+                acronyms[String(word)] ?? word.prefix(1).uppercased() + word.dropFirst()
+            }.joined()
     }
 
     struct SnakeKey: CodingKey {

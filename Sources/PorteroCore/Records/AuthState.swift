@@ -1,10 +1,9 @@
 public import Foundation
-public import PorteroCore
 
 /// Everything Portero knows, rebuilt from the snapshot and the log. A value type: `apply(_:seq:at:)` is the only
 /// place it changes, and it only ever holds what is durable (or, inside a write transaction, what is staged).
-public struct StoreState: StoreStateProtocol, Equatable {
-    public typealias Record = PorteroStore.Record
+public struct AuthState: StoreStateProtocol, Equatable {
+    public typealias Record = AuthRecord
 
     public private(set) var users: [UUID: User] = [:]
     /// ``User/emailKey`` → user id (derived, not stored in snapshots).
@@ -79,7 +78,9 @@ public struct StoreState: StoreStateProtocol, Equatable {
                 userIDsByEmail[user.emailKey] = nil
             }
             removeSessions { $0.userID == change.userID }
-            for purpose in CodePurpose.allCases { codes[OneTimeCode.key(userID: change.userID, purpose: purpose)] = nil }
+            for purpose in CodePurpose.allCases {
+                codes[OneTimeCode.key(userID: change.userID, purpose: purpose)] = nil
+            }
         case .codeIssued(let code):
             codes[OneTimeCode.key(userID: code.userID, purpose: code.purpose)] = code
         case .codeFailed(let change):
@@ -134,7 +135,7 @@ public struct StoreState: StoreStateProtocol, Equatable {
 
     // MARK: Compaction
 
-    public func compacted(now: Date) -> StoreState {
+    public func compacted(now: Date) -> AuthState {
         var state = self
         state.codes = codes.filter { $0.value.expiresAt > now }
         for session in sessions.values where session.expiresAt <= now {

@@ -1,11 +1,10 @@
 public import Foundation
-public import PorteroCore
 
 /// The records Portero's log holds: one case per fact, named by its `type` on disk.
 ///
 /// - Important: a record type once written is never renamed or given a new meaning; add a new type instead and
 ///   keep decoding the old one (the log has a format version for bigger migrations).
-public enum Record: StoreRecord, Equatable {
+public enum AuthRecord: StoreRecord, Equatable {
     case userRegistered(User)
     case userVerified(UserChange)
     case userUpdated(UserUpdate)
@@ -236,8 +235,8 @@ public enum Record: StoreRecord, Equatable {
         }
     }
 
-    static var encoder: JSONEncoder { StoreCoding.encoder }
-    static var decoder: JSONDecoder { StoreCoding.decoder }
+    static var encoder: JSONEncoder { RecordCoding.encoder }
+    static var decoder: JSONDecoder { RecordCoding.decoder }
 }
 
 /// A log line whose `type` this version does not know.

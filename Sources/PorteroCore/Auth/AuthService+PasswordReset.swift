@@ -1,0 +1,70 @@
+public import Foundation
+import Logging
+
+extension AuthService {
+    /// Starts a password reset: always the same answer and the same time, known address or not (no enumeration).
+    /// The code is issued by the ``PasswordResetWorker`` (issuing is a durable write; an unknown address has
+    /// nothing to write), or inline when the service has no queue.
+    public func forgotPassword(_ email: Email, caller: Caller, budget: inout RateBudget) async throws {
+        try await spendEmail(&budget, emailKey: email.key, caller)
+        if let resets {
+            if !resets.enqueue(email) {
+                event(
+                    caller.logger, .warning, "password reset queue full; request dropped",
+                    event: "password.reset_dropped")
+            }
+        } else {
+            try await issueResetCode(for: email)
+        }
+        event(
+            caller.logger, .info, "password reset requested", event: "password.reset_requested", emailKey: email.key,
+            remote: caller.address)
+    }
+
+    /// A reset code and its mail for `email`, if it has an account.
+    func issueResetCode(for email: Email) async throws {
+        let now = clock.now()
+        let (codes, mail) = (self.codes, self.mail)
+        let user = try await write(logger) { transaction -> User? in
+            guard let user = transaction.state.user(emailKey: email.key) else { return nil }
+            for record in codes.issue(for: user, purpose: .resetPassword, now: now, mail: mail) {
+                transaction.append(record)
+            }
+            return user
+        }
+        if user != nil { mailQueued() }
+    }
+
+    /// Sets a new password with a reset code: every session is revoked and the lockout cleared. An unknown email
+    /// answers like a wrong code (400 `invalid_code`); a wrong code costs no password hash.
+    public func resetPassword(email: Email, code: String, new password: NewPassword, caller: Caller) async throws {
+        let now = clock.now()
+        let state = await store.state
+        guard let user = state.user(emailKey: email.key) else { throw Self.wrongCode }
+        let codes = self.codes
+        // Check first without spending the code, so a wrong code costs no password hash.
+        guard codes.check(code, user: user, purpose: .resetPassword, state: state, now: now).matched else {
+            try await write(caller.logger) { transaction in
+                let check = codes.check(code, user: user, purpose: .resetPassword, state: transaction.state, now: now)
+                for record in check.records where !check.matched { transaction.append(record) }
+            }
+            event(
+                caller.logger, .notice, "wrong reset code", event: "password.reset_failed", userID: user.id,
+                emailKey: user.emailKey, remote: caller.address)
+            throw Self.wrongCode
+        }
+        let hasher = self.hasher
+        let hash = try await hashing { try hasher.hash(password.normalized) }
+        try await write(caller.logger) { transaction in
+            let check = codes.check(code, user: user, purpose: .resetPassword, state: transaction.state, now: now)
+            guard check.matched, transaction.state.user(id: user.id) != nil else { throw Self.wrongCode }
+            for record in check.records { transaction.append(record) }
+            transaction.append(
+                .userPasswordChanged(.init(userID: user.id, at: now, passwordHash: hash, revokeTokens: true)))
+            transaction.append(.lockoutCleared(.init(emailKey: user.emailKey)))
+        }
+        event(
+            caller.logger, .info, "password reset", event: "password.reset", userID: user.id, emailKey: user.emailKey,
+            remote: caller.address)
+    }
+}

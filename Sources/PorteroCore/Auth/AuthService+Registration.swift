@@ -1,0 +1,162 @@
+public import Foundation
+import Logging
+
+/// Who a verification request is about: the subject of a verification token, or a typed address.
+public enum VerificationSubject: Sendable {
+    case token(String)
+    case email(Email)
+}
+
+/// What registering gave: the new account and a verification token for it.
+public struct Registered: Sendable {
+    public var user: User
+    public var verificationToken: String
+}
+
+extension AuthService {
+    /// Registers an account and mails it a 6-digit code. 409 `user_exists` when the address is taken.
+    public func register(
+        email: Email,
+        password: NewPassword,
+        profile: ProfileFields,
+        caller: Caller,
+        budget: inout RateBudget
+    ) async throws -> Registered {
+        try await spendAddress(&budget, caller)
+        let exists = PorteroError(.userExists, "An account with this email already exists.")
+        if await store.state.user(emailKey: email.key) != nil { throw exists }
+        let hasher = self.hasher
+        let hash = try await hashing { try hasher.hash(password.normalized) }
+        let now = clock.now()
+        let (codes, mail) = (self.codes, self.mail)
+        let user = try await write(caller.logger) { transaction in
+            guard transaction.state.user(emailKey: email.key) == nil else { throw exists }
+            let user = User(
+                id: UUID(), email: email, name: profile.nameForNewUser, phone: profile.phoneForNewUser,
+                passwordHash: hash, createdAt: now)
+            transaction.append(.userRegistered(user))
+            for record in codes.issue(for: user, purpose: .verifyEmail, now: now, mail: mail) {
+                transaction.append(record)
+            }
+            return user
+        }
+        mailQueued()
+        event(
+            caller.logger, .info, "user registered", event: "user.registered", userID: user.id,
+            emailKey: user.emailKey, remote: caller.address)
+        let token = try await tokens().issueVerificationToken(userID: user.id, email: user.email, now: now)
+        return Registered(user: user, verificationToken: token)
+    }
+
+    /// Verifies the address with its code and signs the user in. 400 `invalid_code` for a wrong or expired code
+    /// (each wrong try counts; the code dies at the last), 409 `already_verified`, 404 `user_not_found`.
+    public func verifyEmail(
+        _ subject: VerificationSubject,
+        code: String,
+        caller: Caller,
+        budget: inout RateBudget
+    ) async throws -> SignedIn {
+        var spent = budget
+        defer { budget = spent }
+        let account = try await resolve(subject) { _ in try await spendAddress(&spent, caller) }
+        let now = clock.now()
+        let codes = self.codes
+        let service = self
+        let outcome = try await write(caller.logger) { transaction -> VerifyOutcome in
+            let user = try Self.unverifiedUser(account.id, in: transaction.state)
+            let check = codes.check(code, user: user, purpose: .verifyEmail, state: transaction.state, now: now)
+            for record in check.records { transaction.append(record) }
+            guard check.matched else { return .wrongCode }
+            transaction.append(.userVerified(.init(userID: user.id, at: now)))
+            transaction.append(.userLoggedIn(.init(userID: user.id, at: now, ip: caller.address)))
+            let verified = transaction.state.user(id: user.id) ?? user
+            let (session, refreshToken) = service.newSession(for: verified, caller: caller, now: now)
+            transaction.append(.sessionCreated(session))
+            return .verified(verified, session.id, refreshToken)
+        }
+        switch outcome {
+        case .wrongCode:
+            event(
+                caller.logger, .notice, "wrong verification code", event: "verification.failed", userID: account.id,
+                emailKey: account.emailKey, remote: caller.address)
+            throw Self.wrongCode
+        case .verified(let user, let sessionID, let refreshToken):
+            event(
+                caller.logger, .info, "email verified", event: "user.verified", userID: user.id,
+                emailKey: user.emailKey, remote: caller.address)
+            return try await signIn(user: user, sessionID: sessionID, refreshToken: refreshToken, now: now)
+        }
+    }
+
+    /// Mails a new verification code; the previous one dies. Returns the account.
+    public func resendVerification(
+        _ subject: VerificationSubject,
+        caller: Caller,
+        budget: inout RateBudget
+    ) async throws -> User {
+        var spent = budget
+        defer { budget = spent }
+        let account = try await resolve(subject) { emailKey in
+            try await spendEmail(&spent, emailKey: emailKey, caller)
+        }
+        let now = clock.now()
+        let (codes, mail) = (self.codes, self.mail)
+        let user = try await write(caller.logger) { transaction -> User in
+            let user = try Self.unverifiedUser(account.id, in: transaction.state)
+            for record in codes.issue(for: user, purpose: .verifyEmail, now: now, mail: mail) {
+                transaction.append(record)
+            }
+            return user
+        }
+        mailQueued()
+        event(
+            caller.logger, .info, "verification code resent", event: "verification.resent", userID: user.id,
+            emailKey: user.emailKey, remote: caller.address)
+        return user
+    }
+
+    /// Whether the account of `email` is verified. 404 `user_not_found` (SPEC: this route may tell).
+    public func verificationStatus(_ email: Email) async throws -> User {
+        guard let user = await store.state.user(emailKey: email.key) else {
+            throw PorteroError(.userNotFound, "No account with this email.")
+        }
+        return user
+    }
+
+    /// The account a verification request is about.
+    /// - Parameter spend: called with the email's key (typed, or the token's user's) before the account is looked
+    ///   up by address, so a per-email rate limit counts unknown addresses too.
+    private func resolve(_ subject: VerificationSubject, spend: (String) async throws -> Void) async throws -> User {
+        switch subject {
+        case .token(let token):
+            let claims = try await tokens().verifyVerificationToken(token, now: clock.now())
+            guard let id = UUID(uuidString: claims.sub), let user = await store.state.user(id: id) else {
+                throw PorteroError(.userNotFound, "No account matches this verification token.")
+            }
+            try await spend(user.emailKey)
+            return user
+        case .email(let email):
+            try await spend(email.key)
+            guard let user = await store.state.user(emailKey: email.key) else {
+                throw PorteroError(.userNotFound, "No account with this email.")
+            }
+            return user
+        }
+    }
+
+    private static func unverifiedUser(_ id: UUID, in state: AuthState) throws -> User {
+        guard let user = state.user(id: id) else { throw PorteroError(.userNotFound, "No account with this email.") }
+        guard !user.emailVerified else {
+            throw PorteroError(.alreadyVerified, "This email address is already verified.")
+        }
+        return user
+    }
+
+    static var wrongCode: PorteroError { PorteroError(.invalidCode, "The code is wrong or has expired.") }
+}
+
+/// What a verify-email transaction decided.
+private enum VerifyOutcome: Sendable {
+    case verified(User, UUID, String)
+    case wrongCode
+}

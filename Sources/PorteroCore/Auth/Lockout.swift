@@ -1,0 +1,63 @@
+public import Foundation
+
+/// The account lockout rule (SPEC §2 `lockout.*`): `maxFailures` consecutive failed logins for one email key —
+/// known or not, so a 423 says nothing about existence — lock it for `duration`; while locked no password is
+/// checked; a successful login, a password reset or an admin unlock clears it; after a lock expires the count
+/// starts again.
+public struct Lockout: Sendable {
+    public let maxFailures: Int
+    public let duration: TimeSpan
+
+    public init(maxFailures: Int, duration: TimeSpan) {
+        self.maxFailures = maxFailures
+        self.duration = duration
+    }
+
+    /// Whether lockout is on.
+    public var isEnabled: Bool { maxFailures > 0 }
+
+    /// The end of the lock in force at `now`, if any.
+    public func lockedUntil(_ entry: LockoutEntry?, now: Date) -> Date? {
+        guard let until = entry?.lockedUntil, until > now else { return nil }
+        return until
+    }
+
+    /// Failures that count towards the next lock: none after an expired lock.
+    public func countedFailures(_ entry: LockoutEntry?) -> Int {
+        entry.map { $0.lockedUntil == nil ? $0.failures : 0 } ?? 0
+    }
+
+    /// The record of one more failed login, and the lock it sets (or the lock a parallel attempt already set,
+    /// which it keeps as it is).
+    public func failure(emailKey: String, previous: LockoutEntry?, now: Date) -> (
+        record: AuthRecord, lockedUntil: Date?
+    ) {
+        var failures = (previous?.failures ?? 0) + 1
+        if let until = previous?.lockedUntil, until <= now { failures = 1 }
+        let lockedUntil =
+            lockedUntil(previous, now: now)
+            ?? (failures >= maxFailures ? now.addingTimeInterval(TimeInterval(duration.seconds)) : nil)
+        return (
+            .loginFailed(.init(emailKey: emailKey, at: now, failures: failures, lockedUntil: lockedUntil)), lockedUntil
+        )
+    }
+
+    /// The record that locks an email at once, for an attempt the gate refused; nil when a lock is already in force.
+    public func refusal(emailKey: String, previous: LockoutEntry?, now: Date) -> (
+        record: AuthRecord?, lockedUntil: Date
+    ) {
+        if let until = lockedUntil(previous, now: now) { return (nil, until) }
+        let until = now.addingTimeInterval(TimeInterval(duration.seconds))
+        let failures = max(countedFailures(previous) + 1, maxFailures)
+        return (.loginFailed(.init(emailKey: emailKey, at: now, failures: failures, lockedUntil: until)), until)
+    }
+
+    /// The 423 a locked email answers.
+    public static func locked(until: Date) -> PorteroError {
+        PorteroError(
+            .accountLocked,
+            "Too many failed logins; try again later or reset your password.",
+            extra: .lockedUntil(until)
+        )
+    }
+}

@@ -1,0 +1,37 @@
+public import Hummingbird
+public import Logging
+public import PorteroCore
+
+/// Builds the one router every listener serves.
+public enum PorteroRouter {
+    /// SPEC §3's base path of the auth API.
+    public static let authBasePath = "/api/v1/auth"
+    /// The admin API's base path (Unix socket, `SO_PEERCRED`).
+    public static let adminBasePath = "/admin/v1"
+
+    /// The router with SPEC §3's middleware chain: request id + error shape outermost, then the client address
+    /// (`trusted_proxies`), then the body limit.
+    public static func build(
+        auth: AuthService, admin: AdminService, adminAccess: AdminAccess, trustedProxies: TrustedProxies,
+        tokens: @escaping @Sendable () async -> TokenService, logger: Logger
+    ) -> Router<AppRequestContext> {
+        let addRoutes = { (router: Router<AppRequestContext>) in
+            router.addRoutes(HealthController(auth: auth).endpoints)
+            router.addRoutes(JWKSController(tokens: tokens).endpoints)
+            router.addRoutes(AuthController(auth: auth).endpoints, atPath: RouterPath(authBasePath))
+            router.addRoutes(
+                AdminController(admin: admin, access: adminAccess, logger: logger).endpoints,
+                atPath: RouterPath(adminBasePath))
+        }
+        // The routes are listed once first, so that a wrong method on a known path is told from an unknown path.
+        let listing = Router(context: AppRequestContext.self)
+        addRoutes(listing)
+        let router = Router(context: AppRequestContext.self)
+        router.middlewares.add(RequestIDMiddleware())
+        router.middlewares.add(MethodNotAllowedMiddleware(routes: listing.routes.map { ($0.path, $0.method) }))
+        router.middlewares.add(ClientAddressMiddleware(trustedProxies: trustedProxies))
+        router.middlewares.add(BodyLimitMiddleware<AppRequestContext>())
+        addRoutes(router)
+        return router
+    }
+}

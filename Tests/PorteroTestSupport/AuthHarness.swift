@@ -1,0 +1,101 @@
+public import Foundation
+public import Logging
+public import PorteroCore
+public import PorteroStore
+
+/// An ``AuthService`` over a ``MemoryStore`` with a ``TestClock``, cheap password hashing and an HS256 key: the
+/// use cases as the daemon runs them, without files, sockets or sleeps.
+public struct AuthHarness: Sendable {
+    public let store: MemoryStore<AuthState>
+    public let clock: TestClock
+    public let auth: AuthService
+    public let pool: BlockingWorkPool
+    /// Cheap argon2id parameters, so a test hashes in milliseconds.
+    public static let testHashing = PasswordHasher.Configuration(
+        algorithm: .argon2id, argon2id: .init(memoryKiB: 64, iterations: 1))
+
+    public init(
+        configuration: AuthConfiguration = AuthConfiguration(),
+        hashing: PasswordHasher.Configuration = AuthHarness.testHashing,
+        inlineResets: Bool = true
+    ) async throws {
+        let clock = TestClock()
+        let store = MemoryStore<AuthState>(now: { clock.now })
+        guard let keys = await SigningKeys.hs256(secret: Array(repeating: 7, count: 32)) else {
+            preconditionFailure("a 32-byte secret is a valid HS256 key")
+        }
+        let tokens = TokenService(
+            signingKeys: keys, issuer: "portero", audience: "portero", accessTTL: .seconds(3600),
+            verificationTTL: .seconds(configuration.codeTTL.seconds))
+        let pool = BlockingWorkPool(threadCount: 2, queueCapacity: 64, name: "test-hash")
+        self.store = store
+        self.clock = clock
+        self.pool = pool
+        self.auth = AuthService(
+            store: store,
+            tokens: { tokens },
+            hasher: try PasswordHasher(configuration: hashing),
+            policy: .default,
+            pool: pool,
+            codeKey: Array(repeating: 9, count: 32),
+            configuration: configuration,
+            mail: MailComposer { purpose, code, to in
+                ComposedMail(subject: purpose.rawValue, text: "code \(code) for \(to)")
+            },
+            clock: clock.source,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            resets: inlineResets ? nil : PasswordResetQueue(capacity: 4)
+        )
+    }
+
+    /// A caller from `address`.
+    public func caller(_ address: String = "192.0.2.1", agent: String? = "test") -> Caller {
+        Caller(
+            address: address, userAgent: agent,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    /// The plain code of the newest mail queued for `email` with this purpose.
+    public func mailedCode(to email: String, _ purpose: CodePurpose) async -> String? {
+        await store.state.outbox.values
+            .filter { $0.to == email && $0.kind == purpose.rawValue }
+            .max { $0.queuedAt < $1.queuedAt }?.code
+    }
+
+    public func email(_ address: String) throws -> Email {
+        try Email(validating: address)
+    }
+
+    /// Registers `address` with `password` and returns the account.
+    @discardableResult
+    public func register(_ address: String, password: String = "correct horse battery") async throws -> User {
+        var budget = RateBudget.unlimited(.register)
+        return try await auth.register(
+            email: try email(address), password: try auth.newPassword(password), profile: .none, caller: caller(),
+            budget: &budget
+        ).user
+    }
+
+    /// Registers and verifies `address`; returns the sign-in verification gave.
+    public func verifiedUser(_ address: String, password: String = "correct horse battery") async throws -> SignedIn {
+        try await register(address, password: password)
+        guard let code = await mailedCode(to: address, .verifyEmail) else { throw HarnessError("no code was mailed") }
+        var budget = RateBudget.unlimited(.verify)
+        return try await auth.verifyEmail(.email(try email(address)), code: code, caller: caller(), budget: &budget)
+    }
+
+    /// Logs in.
+    public func login(_ address: String, _ password: String = "correct horse battery", from: String = "192.0.2.1")
+        async throws -> SignedIn
+    {
+        var budget = RateBudget.unlimited(.login)
+        return try await auth.login(
+            email: try email(address), password: password, caller: caller(from), budget: &budget)
+    }
+}
+
+/// A step of the harness that could not be taken.
+public struct HarnessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
