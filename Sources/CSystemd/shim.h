@@ -15,10 +15,20 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 
-/// Sends `state` (newline-separated KEY=VALUE pairs) to $NOTIFY_SOCKET.
-/// Returns > 0 when sent, 0 when NOTIFY_SOCKET is unset, a negative errno on failure.
+/// Sends `state` (newline-separated KEY=VALUE pairs) to the socket $NOTIFY_SOCKET names (a path, or an abstract
+/// name after '@'), read at each call. Does not unset the environment.
+/// Returns > 0 when sent, 0 when NOTIFY_SOCKET is unset, a negative errno on failure (-EINVAL for an address that
+/// is neither a path nor an abstract name, -ENOENT/-ECONNREFUSED when nothing listens there, ...).
 static inline int portero_sd_notify(const char *state) {
     return sd_notify(0, state);
+}
+
+/// Whether the service manager expects WATCHDOG=1 keep-alives from this process: WATCHDOG_USEC is set and
+/// WATCHDOG_PID is unset or names this process (sd_watchdog_enabled(3)). Does not unset the environment.
+/// Returns > 0 with the interval in microseconds in *usec when enabled, 0 when not (*usec untouched), a negative
+/// errno on failure (-EINVAL for a malformed or zero WATCHDOG_USEC or a malformed WATCHDOG_PID).
+static inline int portero_sd_watchdog_enabled(uint64_t *usec) {
+    return sd_watchdog_enabled(0, usec);
 }
 
 /// Number of sockets passed by socket activation (fds start at SD_LISTEN_FDS_START = 3).
