@@ -70,23 +70,4 @@ static inline int portero_sd_is_socket(int fd, int family, int type, int listeni
     return sd_is_socket(fd, family, type, listening);
 }
 
-/// The kernel's `struct ucred` layout (pid, uid, gid), spelled out because glibc declares it only under
-/// _GNU_SOURCE, which the Swift Glibc module is not built with.
-struct portero_ucred {
-    int32_t pid;
-    uint32_t uid;
-    uint32_t gid;
-};
-
-/// Credentials of the process at the other end of a connected AF_UNIX socket, as they were at connect()
-/// or socketpair() time (getsockopt SO_PEERCRED).
-/// Returns 0 on success, a negative errno on failure (-EBADF, -ENOTSOCK, -ENOPROTOOPT, ...).
-static inline int portero_peer_credentials(int fd, struct portero_ucred *out) {
-    socklen_t length = sizeof(*out);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, out, &length) != 0) {
-        return -errno;
-    }
-    return length == sizeof(*out) ? 0 : -EINVAL;
-}
-
 #endif

@@ -3,7 +3,6 @@ public import Hummingbird
 public import Logging
 import PorteroCore
 public import PorteroStore
-import Systemd
 
 /// The admin API (SPEC §3), under `/admin/v1`: only over the Unix socket, and only for peers ``AdminAccess``
 /// allows by their `SO_PEERCRED`. Everyone else gets 403 `forbidden`, whatever address they come from.
