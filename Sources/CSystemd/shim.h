@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <systemd/sd-daemon.h>
@@ -31,14 +30,9 @@ static inline int portero_sd_watchdog_enabled(uint64_t *usec) {
     return sd_watchdog_enabled(0, usec);
 }
 
-/// Number of sockets passed by socket activation (fds start at SD_LISTEN_FDS_START = 3).
-/// Returns >= 0 on success, a negative errno on failure. Does not unset the environment.
-static inline int portero_sd_listen_fds_with_names(char ***names) {
-    return sd_listen_fds_with_names(0, names);
-}
-
-/// Like portero_sd_listen_fds_with_names, but also unsets LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (whatever
-/// the outcome), so that child processes do not believe the sockets are theirs. Marks the fds FD_CLOEXEC.
+/// Number of sockets passed by socket activation (fds start at SD_LISTEN_FDS_START = 3), and their names
+/// (sd_listen_fds_with_names(3)). Unsets LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (whatever the outcome), so that
+/// child processes do not believe the sockets are theirs. Marks the fds FD_CLOEXEC.
 /// Returns the number of fds (>= 0) on success, a negative errno on failure. On success with n > 0, *names is a
 /// NULL-terminated array of n malloc'ed strings ("unknown" where no name was given) that the caller frees.
 static inline int portero_sd_listen_fds_with_names_unset(char ***names) {
@@ -63,11 +57,6 @@ static inline int portero_sd_journal_sendv(const struct iovec *iov, int n) {
         return -ENOTSOCK;
     }
     return sd_journal_sendv(iov, n);
-}
-
-/// Whether fd is a socket of the given family/type that is listening (1), not (0), or a negative errno.
-static inline int portero_sd_is_socket(int fd, int family, int type, int listening) {
-    return sd_is_socket(fd, family, type, listening);
 }
 
 #endif
