@@ -82,7 +82,6 @@ let package = Package(
             dependencies: [
                 "PorteroCore",
                 "PorteroStore",
-                "Systemd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <systemd/sd-daemon.h>
@@ -15,20 +14,25 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 
-/// Sends `state` (newline-separated KEY=VALUE pairs) to $NOTIFY_SOCKET.
-/// Returns > 0 when sent, 0 when NOTIFY_SOCKET is unset, a negative errno on failure.
+/// Sends `state` (newline-separated KEY=VALUE pairs) to the socket $NOTIFY_SOCKET names (a path, or an abstract
+/// name after '@'), read at each call. Does not unset the environment.
+/// Returns > 0 when sent, 0 when NOTIFY_SOCKET is unset, a negative errno on failure (-EINVAL for an address that
+/// is neither a path nor an abstract name, -ENOENT/-ECONNREFUSED when nothing listens there, ...).
 static inline int portero_sd_notify(const char *state) {
     return sd_notify(0, state);
 }
 
-/// Number of sockets passed by socket activation (fds start at SD_LISTEN_FDS_START = 3).
-/// Returns >= 0 on success, a negative errno on failure. Does not unset the environment.
-static inline int portero_sd_listen_fds_with_names(char ***names) {
-    return sd_listen_fds_with_names(0, names);
+/// Whether the service manager expects WATCHDOG=1 keep-alives from this process: WATCHDOG_USEC is set and
+/// WATCHDOG_PID is unset or names this process (sd_watchdog_enabled(3)). Does not unset the environment.
+/// Returns > 0 with the interval in microseconds in *usec when enabled, 0 when not (*usec untouched), a negative
+/// errno on failure (-EINVAL for a malformed or zero WATCHDOG_USEC or a malformed WATCHDOG_PID).
+static inline int portero_sd_watchdog_enabled(uint64_t *usec) {
+    return sd_watchdog_enabled(0, usec);
 }
 
-/// Like portero_sd_listen_fds_with_names, but also unsets LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (whatever
-/// the outcome), so that child processes do not believe the sockets are theirs. Marks the fds FD_CLOEXEC.
+/// Number of sockets passed by socket activation (fds start at SD_LISTEN_FDS_START = 3), and their names
+/// (sd_listen_fds_with_names(3)). Unsets LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (whatever the outcome), so that
+/// child processes do not believe the sockets are theirs. Marks the fds FD_CLOEXEC.
 /// Returns the number of fds (>= 0) on success, a negative errno on failure. On success with n > 0, *names is a
 /// NULL-terminated array of n malloc'ed strings ("unknown" where no name was given) that the caller frees.
 static inline int portero_sd_listen_fds_with_names_unset(char ***names) {
@@ -53,30 +57,6 @@ static inline int portero_sd_journal_sendv(const struct iovec *iov, int n) {
         return -ENOTSOCK;
     }
     return sd_journal_sendv(iov, n);
-}
-
-/// Whether fd is a socket of the given family/type that is listening (1), not (0), or a negative errno.
-static inline int portero_sd_is_socket(int fd, int family, int type, int listening) {
-    return sd_is_socket(fd, family, type, listening);
-}
-
-/// The kernel's `struct ucred` layout (pid, uid, gid), spelled out because glibc declares it only under
-/// _GNU_SOURCE, which the Swift Glibc module is not built with.
-struct portero_ucred {
-    int32_t pid;
-    uint32_t uid;
-    uint32_t gid;
-};
-
-/// Credentials of the process at the other end of a connected AF_UNIX socket, as they were at connect()
-/// or socketpair() time (getsockopt SO_PEERCRED).
-/// Returns 0 on success, a negative errno on failure (-EBADF, -ENOTSOCK, -ENOPROTOOPT, ...).
-static inline int portero_peer_credentials(int fd, struct portero_ucred *out) {
-    socklen_t length = sizeof(*out);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, out, &length) != 0) {
-        return -errno;
-    }
-    return length == sizeof(*out) ? 0 : -EINVAL;
 }
 
 #endif

@@ -1,5 +1,4 @@
 import Glibc
-public import Systemd
 
 /// Who may use the admin API (SPEC §3): root, the daemon's own user, and members of `admin_group` — decided by the
 /// peer's `SO_PEERCRED` on the Unix socket, never by an address.

@@ -2,7 +2,6 @@ public import Foundation
 public import Hummingbird
 public import Logging
 public import PorteroCore
-import Systemd
 
 /// The admin API (SPEC §3), under `/admin/v1`: only over the Unix socket, and only for peers ``AdminAccess``
 /// allows by their `SO_PEERCRED`. Everyone else gets 403 `forbidden`, whatever address they come from.

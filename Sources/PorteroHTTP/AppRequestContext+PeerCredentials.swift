@@ -1,6 +1,5 @@
 import Glibc
 import NIOCore
-public import Systemd
 
 extension AppRequestContext {
     /// The credentials of the process at the other end of a Unix-socket connection (`SO_PEERCRED`: uid, gid and

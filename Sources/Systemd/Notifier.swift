@@ -1,10 +1,10 @@
+import CSystemd
 import Glibc
 
-/// Tells systemd about the service's state through `NOTIFY_SOCKET`, as `sd_notify(3)` does.
+/// Tells systemd about the service's state through libsystemd's `sd_notify(3)`.
 ///
-/// Each call opens an `AF_UNIX` datagram socket, sends one message and closes it. Socket paths starting with `/`
-/// and abstract names starting with `@` are supported, as in libsystemd. Nothing here throws or traps: every
-/// method reports an ``Outcome`` that callers may ignore.
+/// Every message goes to the socket `NOTIFY_SOCKET` names at the time of the call; without it every method is a
+/// no-op. Nothing here throws or traps: every method reports an ``Outcome`` that callers may ignore.
 ///
 /// ```swift
 /// let notifier = Notifier()
@@ -21,42 +21,21 @@ public struct Notifier: Sendable {
         case failed(errno: Int32)
     }
 
-    /// The notification socket (`/path` or `@abstract`), or `nil` when notifications are off.
-    public let socketPath: String?
-
-    /// How often systemd expects `WATCHDOG=1`, or `nil` when the watchdog is off or meant for another process.
+    /// How often systemd expects `WATCHDOG=1`, or `nil` when the watchdog is off, meant for another process, or
+    /// `WATCHDOG_USEC` is malformed.
     public let watchdogInterval: Duration?
 
-    /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID` from the process environment.
+    /// Reads the watchdog settings (`WATCHDOG_USEC`, `WATCHDOG_PID`) with `sd_watchdog_enabled(3)`.
     ///
-    /// Without `NOTIFY_SOCKET` every notification is a no-op reporting ``Outcome/disabled``.
+    /// - Important: `NOTIFY_SOCKET` is read by each send, not here, and the environment is left as it is.
     public init() {
-        let names = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"]
-        self.init(environment: ProcessEnvironment.values(of: names))
-    }
-
-    /// Reads `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID` from the given environment.
-    ///
-    /// - Parameters:
-    ///   - environment: Environment variables, such as `ProcessInfo.processInfo.environment`.
-    ///   - processID: The pid `WATCHDOG_PID` must name for the watchdog to apply; `nil` means this process.
-    public init(environment: [String: String], processID: Int32? = nil) {
-        self.socketPath = environment["NOTIFY_SOCKET"]
-        self.watchdogInterval = Self.watchdogInterval(
-            microseconds: environment["WATCHDOG_USEC"],
-            pid: environment["WATCHDOG_PID"],
-            processID: processID ?? getpid()
-        )
-    }
-
-    /// Sends to the given socket instead of reading the environment (for tests and embedding).
-    ///
-    /// - Parameters:
-    ///   - socketPath: A filesystem path (`/run/…`) or an abstract name (`@name`); `nil` disables notifications.
-    ///   - watchdogInterval: The interval ``WatchdogService`` should honour, if any.
-    public init(socketPath: String?, watchdogInterval: Duration? = nil) {
-        self.socketPath = socketPath
-        self.watchdogInterval = watchdogInterval
+        var microseconds: UInt64 = 0
+        guard portero_sd_watchdog_enabled(&microseconds) > 0, let value = Int64(exactly: microseconds), value > 0
+        else {
+            self.watchdogInterval = nil
+            return
+        }
+        self.watchdogInterval = .microseconds(value)
     }
 
     /// Sends `READY=1`, with a `STATUS=` line when `status` is given.
@@ -95,10 +74,11 @@ public struct Notifier: Sendable {
     /// - Returns: ``Outcome/failed(errno:)`` with `EINVAL` if `state` is empty or contains a NUL byte.
     @discardableResult
     public func send(_ state: String) -> Outcome {
-        guard let socketPath else { return .disabled }
-        let message = Array(state.utf8)
-        guard !message.isEmpty, !message.contains(0) else { return .failed(errno: EINVAL) }
-        return DatagramSender.send(message, to: socketPath)
+        guard !state.isEmpty, !state.utf8.contains(0) else { return .failed(errno: EINVAL) }
+        let result = portero_sd_notify(state)
+        if result > 0 { return .sent }
+        if result == 0 { return .disabled }
+        return .failed(errno: -result)
     }
 
     // MARK: - Pieces
@@ -117,84 +97,10 @@ public struct Notifier: Sendable {
         return String(result)
     }
 
-    /// Parses the watchdog settings as `sd_watchdog_enabled(3)` does.
-    static func watchdogInterval(microseconds: String?, pid: String?, processID: Int32) -> Duration? {
-        guard let microseconds, let value = Int64(microseconds), value > 0 else { return nil }
-        if let pid {
-            guard let owner = Int32(pid), owner > 0, owner == processID else { return nil }
-        }
-        return .microseconds(value)
-    }
-
     /// The current `CLOCK_MONOTONIC` time in microseconds.
     static func monotonicMicroseconds() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
-    }
-}
-
-/// Sends single datagrams to `AF_UNIX` sockets named like `NOTIFY_SOCKET`.
-enum DatagramSender {
-    /// How long a send may wait for room in the receiver's queue before giving up.
-    static let sendTimeoutSeconds = 2
-
-    /// Sends `message` as one datagram to `path` (`/path` or `@abstract`).
-    static func send(_ message: [UInt8], to path: String) -> Notifier.Outcome {
-        guard let (address, length) = socketAddress(path) else { return .failed(errno: EINVAL) }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return .failed(errno: errno) }
-        defer { close(fd) }
-
-        var timeout = timeval(tv_sec: sendTimeoutSeconds, tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-
-        while true {
-            let sent = message.withUnsafeBytes { bytes in
-                withUnsafePointer(to: address) { pointer in
-                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                        sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), socketAddress, length)
-                    }
-                }
-            }
-            if sent >= 0 { return .sent }
-            let error = errno
-            if error != EINTR { return .failed(errno: error) }
-        }
-    }
-
-    /// Builds the address for `/path` (NUL-terminated) or `@name` (abstract: a leading NUL, exact length).
-    static func socketAddress(_ path: String) -> (sockaddr_un, socklen_t)? {
-        var bytes = Array(path.utf8)
-        guard bytes.count > 1, let first = bytes.first, !bytes.contains(0) else { return nil }
-        let isAbstract = first == UInt8(ascii: "@")
-        guard isAbstract || first == UInt8(ascii: "/") else { return nil }
-        if isAbstract { bytes[0] = 0 }
-
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        // A path needs room for its terminating NUL; an abstract name is counted exactly.
-        guard bytes.count <= (isAbstract ? capacity : capacity - 1) else { return nil }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-        }
-        let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \.sun_path) ?? 2
-        let length = pathOffset + bytes.count + (isAbstract ? 0 : 1)
-        return (address, socklen_t(length))
-    }
-}
-
-/// Reads variables of the process environment without Foundation.
-enum ProcessEnvironment {
-    /// The values of those of `names` that are set.
-    static func values(of names: [String]) -> [String: String] {
-        var result: [String: String] = [:]
-        for name in names {
-            if let value = getenv(name) {
-                result[name] = String(cString: value)
-            }
-        }
-        return result
     }
 }

@@ -105,4 +105,29 @@ struct ReloadAndWatchdogTests {
             #expect(pings >= 3, "\(daemon.stderrText)")
         }
     }
+
+    @Test("with WATCHDOG_PID naming another process, the watchdog is not the daemon's: no WATCHDOG=1 until STOPPING=1")
+    func watchdogOfAnotherProcess() async throws {
+        let listener = try DatagramListener()
+        let daemon = try PorteroProcess(
+            arguments: ["--log-level", "debug"],
+            environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "200000", "WATCHDOG_PID": "1"]
+        )
+        do {
+            try await daemon.startAndWait()
+            let decided = await waitUntil(timeout: .seconds(20)) {
+                daemon.stderrText.contains("systemd watchdog not enabled")
+            }
+            #expect(decided, "\(daemon.stderrText)")
+            daemon.signal(SIGTERM)
+            let seen = await Self.waitFor("STOPPING", "1", on: listener)
+            #expect(seen.last?["STOPPING"] == "1", "\(daemon.stderrText)")
+            #expect(!seen.contains { $0["WATCHDOG"] == "1" })
+        } catch {
+            await daemon.cleanUp()
+            throw error
+        }
+        #expect(try await daemon.waitForExit() == 0)
+        daemon.directory.remove()
+    }
 }

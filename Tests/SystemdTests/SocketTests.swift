@@ -140,28 +140,3 @@ struct ListenFDsTests {
         #expect(ListenFDs.take().isEmpty)
     }
 }
-
-@Suite("PeerCredentials")
-struct PeerCredentialsTests {
-    @Test func socketpairPeerIsThisProcess() throws {
-        var pair: [Int32] = [0, 0]
-        try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0)
-        defer {
-            close(pair[0])
-            close(pair[1])
-        }
-        let credentials = try #require(PeerCredentials.of(fd: pair[0]))
-        #expect(credentials == PeerCredentials(uid: getuid(), gid: getgid(), pid: getpid()))
-    }
-
-    @Test func notAUnixSocketGivesNil() {
-        var pipeFDs: [Int32] = [0, 0]
-        #expect(pipe(&pipeFDs) == 0)
-        defer {
-            close(pipeFDs[0])
-            close(pipeFDs[1])
-        }
-        #expect(PeerCredentials.of(fd: pipeFDs[0]) == nil)
-        #expect(PeerCredentials.of(fd: -1) == nil)
-    }
-}
