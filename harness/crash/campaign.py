@@ -5,8 +5,8 @@ Drives a real daemon with concurrent register/verify/login/refresh/logout traffi
 operation (the client got a 2xx), breaks the daemon or its files in six ways, restarts it and checks that nothing
 acknowledged was lost. See DURABILITY.md for what each part does, why, and the figures of the last full run.
 
-    python3 tests/crash/campaign.py --binary .build/debug/portero --parts kill --cycles 1000
-    python3 tests/crash/campaign.py --binary .build/debug/portero --ci      # the bounded run `make test` does
+    python3 harness/crash/campaign.py --binary .build/debug/portero --parts kill --cycles 1000
+    python3 harness/crash/campaign.py --binary .build/debug/portero --ci      # the bounded run `make test` does
 
 Exit status 0 when every check passed, 1 when any failed (each failure is printed), 2 on bad usage.
 """
