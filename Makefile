@@ -32,7 +32,7 @@ build: deps
 release:
 	$(MAKE) build CONFIG=release
 
-# Starts the daemon in the foreground on its embedded defaults (SPEC §2): TCP 127.0.0.1:5500 and the Unix socket.
+# Starts the daemon in the foreground on its embedded defaults (docs/configuration.md): TCP 127.0.0.1:5500 and the Unix socket.
 run: build
 	$(BIN) serve
 
