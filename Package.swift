@@ -59,6 +59,8 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // Embedded as a byte array (PackageResources.common_passwords_txt), not a bundle: the daemon stays one file.
+            resources: [.embedInCode("Passwords/common-passwords.txt")],
             swiftSettings: swiftSettings
         ),
         .target(
