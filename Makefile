@@ -7,7 +7,7 @@ BUILD_DEBS   := libsystemd-dev libargon2-dev libssl-dev pkg-config
 # What the test suite drives for real: msmtp (sendmail), strace (fault injection), nspawn, socket activation, a .deb.
 TEST_DEBS    := msmtp strace curl systemd systemd-container dpkg-dev python3-pip
 TEST_PIP     := aiosmtpd schemathesis
-# Cases per API operation and phase of the fuzzer run in `make test` (tests/fuzz/run.py); larger for a longer run,
+# Cases per API operation and phase of the fuzzer run in `make test` (harness/fuzz/run.py); larger for a longer run,
 # or FUZZ_MAX_TIME=<seconds> to fuzz until that time is spent.
 FUZZ_EXAMPLES ?= 20
 FUZZ_SEED     ?= 20261123
@@ -32,7 +32,7 @@ build: deps
 release:
 	$(MAKE) build CONFIG=release
 
-# Starts the daemon in the foreground on its embedded defaults (SPEC §2): TCP 127.0.0.1:5500 and the Unix socket.
+# Starts the daemon in the foreground on its embedded defaults (docs/configuration.md): TCP 127.0.0.1:5500 and the Unix socket.
 run: build
 	$(BIN) serve
 
@@ -44,18 +44,18 @@ test: test-deps
 	$(MAKE) --no-print-directory durability
 
 # The bounded durability campaign (DURABILITY.md): kill -9, power loss, strace faults, full disk, snapshot crashes,
-# bit rot against the built binary. The full runs take options: python3 tests/crash/campaign.py --help.
+# bit rot against the built binary. The full runs take options: python3 harness/crash/campaign.py --help.
 durability: test-deps
-	python3 tests/crash/campaign.py --binary $(BIN) --ci
+	python3 harness/crash/campaign.py --binary $(BIN) --ci
 
 # schemathesis against a real `portero serve` from docs/openapi.yaml: no 5xx, statuses and bodies as documented,
-# the daemon alive and answering afterwards (tests/fuzz/run.py). `make fuzz FUZZ_MAX_TIME=1800` is the long run.
+# the daemon alive and answering afterwards (harness/fuzz/run.py). `make fuzz FUZZ_MAX_TIME=1800` is the long run.
 fuzz: test-deps
 	$(SWIFT) build -c $(CONFIG) --product portero
 	$(MAKE) --no-print-directory fuzz-run
 
 fuzz-run:
-	python3 tests/fuzz/run.py --binary $(BIN) --examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) \
+	python3 harness/fuzz/run.py --binary $(BIN) --examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) \
 		--max-time $(FUZZ_MAX_TIME)
 
 bench: deps

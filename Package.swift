@@ -60,6 +60,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // Embedded as a byte array (PackageResources.common_passwords_txt), not a bundle: the daemon stays one file.
+            resources: [.embedInCode("Passwords/common-passwords.txt")],
             swiftSettings: swiftSettings
         ),
         .target(

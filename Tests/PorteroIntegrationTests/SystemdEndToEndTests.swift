@@ -2,7 +2,7 @@ import Foundation
 import PorteroTestSupport
 import Testing
 
-/// The package under a real systemd: `tests/systemd/nspawn-e2e.sh` boots systemd as PID 1 in `systemd-nspawn` (the
+/// The package under a real systemd: `harness/systemd/nspawn-e2e.sh` boots systemd as PID 1 in `systemd-nspawn` (the
 /// host's root read-only under a tmpfs overlay), installs a `.deb` of the built binary made by
 /// `packaging/build-deb.sh`, and drives it as an admin would: socket activation, register/verify/login over the
 /// Unix socket and TCP, `systemctl reload`, `journalctl -u portero PORTERO_EVENT=login.succeeded`, kill -9 and
@@ -28,7 +28,7 @@ struct SystemdEndToEndTests {
         environment["LC_ALL"] = "C.UTF-8"
         let result = try await PorteroProcess.runProgram(
             "/bin/bash",
-            [Self.repository + "/tests/systemd/nspawn-e2e.sh", "--binary", PorteroProcess.binaryPath],
+            [Self.repository + "/harness/systemd/nspawn-e2e.sh", "--binary", PorteroProcess.binaryPath],
             environment: environment,
             timeout: .seconds(300)
         )

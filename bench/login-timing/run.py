@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Login timing: unknown email vs wrong password (issue 4, SPEC §3 "same body, same timing").
+"""Login timing: unknown email vs wrong password (docs/decisions.md: "same body, same timing").
 
 Starts the built `portero serve` on a free loopback port in a temporary directory (Maildir transport, rate limits
 and lockout off so every attempt checks a password), registers and verifies one user, then sends N logins of each

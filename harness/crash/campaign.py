@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Durability campaign for `portero serve` (issue #6). Python 3 standard library only.
+"""Durability campaign for `portero serve`. Python 3 standard library only.
 
 Drives a real daemon with concurrent register/verify/login/refresh/logout traffic, records every acknowledged
 operation (the client got a 2xx), breaks the daemon or its files in six ways, restarts it and checks that nothing
 acknowledged was lost. See DURABILITY.md for what each part does, why, and the figures of the last full run.
 
-    python3 tests/crash/campaign.py --binary .build/debug/portero --parts kill --cycles 1000
-    python3 tests/crash/campaign.py --binary .build/debug/portero --ci      # the bounded run `make test` does
+    python3 harness/crash/campaign.py --binary .build/debug/portero --parts kill --cycles 1000
+    python3 harness/crash/campaign.py --binary .build/debug/portero --ci      # the bounded run `make test` does
 
 Exit status 0 when every check passed, 1 when any failed (each failure is printed), 2 on bad usage.
 """
@@ -33,7 +33,7 @@ BASE = "/api/v1/auth"
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Log format (SPEC §4): CRC-32C over the bytes of a line before `,"crc"`.
+# Log format (docs/data-directory.md): CRC-32C over the bytes of a line before `,"crc"`.
 
 def _crc_table():
     table = []
@@ -1178,7 +1178,7 @@ def part_bitrot(ctx):
     """One bit flipped in one complete record (newline excluded, unless --bitrot-newlines) of a data directory a
     killed daemon left: start-up refuses every time naming file, line and byte offset; `portero check` agrees.
 
-    SPEC §4 cuts a checksum-failing *last* record off with a warning instead, so flips in the last record of the
+    The contract (docs/decisions.md) cuts a checksum-failing *last* record off with a warning instead, so flips in the last record of the
     last segment (and in the newline before it, which merges it with the one before) are trials of their own:
     `portero check` must call it a torn tail the daemon cuts (exit 1), naming the same line."""
     rng = random.Random(ctx.seed + 99)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fuzzes a real `portero serve` with schemathesis from docs/openapi.yaml, then checks the daemon survived.
 
-    tests/fuzz/run.py [--binary .build/debug/portero] [--examples 10] [--seed 4] [--max-time SECONDS]
+    harness/fuzz/run.py [--binary .build/debug/portero] [--examples 10] [--seed 4] [--max-time SECONDS]
 
 Starts the daemon on a free port with its own data directory, rate limits and lockout off (the fuzzer sends
 thousands of requests from one address), the Maildir transport, and JSON logs. Registers and verifies a fixture

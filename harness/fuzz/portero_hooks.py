@@ -1,4 +1,4 @@
-"""Schemathesis hooks for tests/fuzz/run.py (loaded through SCHEMATHESIS_HOOKS; never imported by hand).
+"""Schemathesis hooks for harness/fuzz/run.py (loaded through SCHEMATHESIS_HOOKS; never imported by hand).
 
 - Routes tagged `bearer` in docs/openapi.yaml get a real access token of the fixture user that run.py
   registered and verified, so the fuzzer reaches their bodies instead of stopping at 401. A token the fuzzer

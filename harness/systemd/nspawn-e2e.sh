@@ -5,8 +5,8 @@
 # `systemctl is-active`, `systemctl reload`, `journalctl -u portero PORTERO_EVENT=login.succeeded`, and
 # `systemctl stop` ending with exit status 0.
 #
-# usage: tests/systemd/nspawn-e2e.sh --deb FILE.deb
-#        tests/systemd/nspawn-e2e.sh --binary PATH   (packages PATH with packaging/build-deb.sh --fast first)
+# usage: harness/systemd/nspawn-e2e.sh --deb FILE.deb
+#        harness/systemd/nspawn-e2e.sh --binary PATH   (packages PATH with packaging/build-deb.sh --fast first)
 # Needs root, systemd-nspawn (systemd-container) and nsenter. Prints "nspawn e2e: passed" on success.
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
