@@ -146,7 +146,7 @@ public struct PorteroDaemon: Sendable {
             PasswordResetWorker(service: auth),
             MailOutboxService(
                 store: store,
-                mailer: try MailTransport.make(configuration: configuration, logger: logger),
+                mailer: try configuration.makeMailer(logger: logger),
                 wakeups: wakeups,
                 wake: wake,
                 logger: logger
@@ -298,42 +298,6 @@ public struct PorteroDaemon: Sendable {
         case .v4(let inet): return "\(inet.host):\(address.port ?? 0)"
         case .v6(let inet): return "[\(inet.host)]:\(address.port ?? 0)"
         case .unixDomainSocket: return address.pathname
-        }
-    }
-}
-
-/// A start-up problem, said in one line.
-public struct DaemonError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// The Unix socket's path: its directory exists, and a stale socket left by a dead daemon is removed.
-enum UnixSocketPath {
-    /// - Important: call only while holding the data directory's lock.
-    static func prepare(_ path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
-            do {
-                try FileManager.default.createDirectory(
-                    atPath: directory,
-                    withIntermediateDirectories: true,
-                    attributes: [.posixPermissions: 0o755]
-                )
-            } catch {
-                throw DaemonError("cannot create the socket directory \(directory)")
-            }
-        }
-        // FileManager's attributes come from lstat(2): a symlink is not followed. (Not `struct stat` itself: which
-        // module declares it differs between debug and release builds, and MemberImportVisibility refuses it.)
-        guard let type = try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType else {
-            return
-        }
-        guard type == .typeSocket else {
-            throw DaemonError("\(path) exists and is not a socket; refusing to replace it")
-        }
-        guard unlink(path) == 0 else {
-            throw DaemonError("cannot remove the stale socket \(path): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -1,9 +1,10 @@
 import Logging
 import PorteroMail
 
-/// Picks the mail transport of `mail.transport`.
-enum MailTransport {
-    static func make(configuration: PorteroConfiguration, logger: Logger) throws -> any Mailer {
+extension PorteroConfiguration {
+    /// The ``Mailer`` that `mail.transport` names, set up from `mail.*`.
+    func makeMailer(logger: Logger) throws -> any Mailer {
+        let configuration = self
         switch configuration.mailTransport {
         case .maildir:
             return MaildirMailer(directory: configuration.mailMaildir, from: configuration.mailFrom, logger: logger)
