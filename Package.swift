@@ -75,7 +75,9 @@ let package = Package(
         .target(
             name: "PorteroMail",
             dependencies: [
+                "PorteroCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -173,7 +175,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PorteroMailTests",
-            dependencies: ["PorteroMail", "PorteroTestSupport"],
+            dependencies: ["PorteroMail", "PorteroCore", "PorteroTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -182,6 +184,8 @@ let package = Package(
                 "PorteroTestSupport",
                 "PorteroServer",
                 "PorteroHTTP",
+                "PorteroCore",
+                "PorteroStore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -1,3 +1,4 @@
+public import PorteroCore
 public import Foundation
 
 /// The texts of the messages Portero sends.
@@ -23,8 +24,9 @@ public enum MailTemplates {
         ttl: String,
         to: String,
         id: UUID = UUID(),
-        userID: UUID? = nil
-    ) -> MailMessage {
+        userID: UUID? = nil,
+        queuedAt: Date = Date()
+    ) -> OutboxMail {
         let text = """
             Your Portero verification code is \(code).
 
@@ -32,14 +34,15 @@ public enum MailTemplates {
 
             If you did not ask for it, ignore this message.
             """
-        return MailMessage(
+        return OutboxMail(
             id: id,
             to: to,
             subject: "Verify your email address",
             text: text + "\n",
             kind: verificationKind,
             code: code,
-            userID: userID
+            userID: userID,
+            queuedAt: queuedAt
         )
     }
 
@@ -56,8 +59,9 @@ public enum MailTemplates {
         ttl: String,
         to: String,
         id: UUID = UUID(),
-        userID: UUID? = nil
-    ) -> MailMessage {
+        userID: UUID? = nil,
+        queuedAt: Date = Date()
+    ) -> OutboxMail {
         let text = """
             Your Portero password reset code is \(code).
 
@@ -65,14 +69,15 @@ public enum MailTemplates {
 
             If you did not ask to reset your password, ignore this message: your password has not been changed.
             """
-        return MailMessage(
+        return OutboxMail(
             id: id,
             to: to,
             subject: "Reset your password",
             text: text + "\n",
             kind: passwordResetKind,
             code: code,
-            userID: userID
+            userID: userID,
+            queuedAt: queuedAt
         )
     }
 }

@@ -1,3 +1,5 @@
+import Dispatch
+public import PorteroCore
 public import Foundation
 public import Logging
 import Synchronization
@@ -51,14 +53,14 @@ public struct MaildirMailer: Mailer {
     /// Writes `message` into the Maildir's `new/`.
     ///
     /// - Throws: `MailError` (`.invalidHeader`, `.io`).
-    public func deliver(_ message: MailMessage) async throws {
+    public func deliver(_ message: OutboxMail) async throws {
         let date = currentDate()
         let bytes = try RFC5322Message(message, from: from, date: date, messageIDDomain: hostname).bytes(
             lineEnding: .lf)
         let seconds = Int(date.timeIntervalSince1970.rounded(.down))
         let directory = directory
         let hostname = Self.fileNameSafe(hostname)
-        let name = try await BlockingWork.run { () throws(MailError) -> String in
+        let name = try await DispatchQueue.blockingWork.run { () throws(MailError) -> String in
             try Self.deliverBlocking(bytes, into: directory, seconds: seconds, hostname: hostname)
         }
         logger.debug(

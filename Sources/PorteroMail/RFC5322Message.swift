@@ -1,3 +1,4 @@
+public import PorteroCore
 public import Foundation
 
 #if canImport(Glibc)
@@ -6,7 +7,7 @@ public import Foundation
     import Darwin
 #endif
 
-/// The RFC 5322 form of a `MailMessage`: a `text/plain; charset=UTF-8` message with CRLF line endings.
+/// The RFC 5322 form of a `OutboxMail`: a `text/plain; charset=UTF-8` message with CRLF line endings.
 ///
 /// Headers: `Date` (UTC), `From`, `To`, `Subject` (RFC 2047 `=?UTF-8?B?…?=` encoded-words unless it is short,
 /// printable ASCII), `Message-ID: <id@domain>`, `MIME-Version`, `Content-Type`, `Content-Transfer-Encoding` and
@@ -50,7 +51,7 @@ public struct RFC5322Message: Sendable, Equatable {
     ///   - date: the `Date` header's time.
     ///   - messageIDDomain: the right-hand side of the `Message-ID`, usually the host name.
     /// - Throws: `MailError` with code `.invalidHeader` when a value would break the header.
-    public init(_ message: MailMessage, from: String, date: Date, messageIDDomain: String) throws(MailError) {
+    public init(_ message: OutboxMail, from: String, date: Date, messageIDDomain: String) throws(MailError) {
         try Self.checkAddress(from, field: "From")
         try Self.checkAddress(message.to, field: "To")
         try Self.checkUnstructured(message.subject, field: "Subject")

@@ -1,3 +1,5 @@
+import Dispatch
+public import PorteroCore
 public import Foundation
 public import Logging
 
@@ -59,12 +61,12 @@ public struct SendmailMailer: Mailer {
     /// Runs the command with `message` on its standard input.
     ///
     /// - Throws: `MailError` (`.invalidHeader`, `.spawnFailed`, `.commandFailed`, `.timedOut`, `.cancelled`).
-    public func deliver(_ message: MailMessage) async throws {
+    public func deliver(_ message: OutboxMail) async throws {
         let input = try RFC5322Message(message, from: from, date: currentDate(), messageIDDomain: hostname)
             .bytes(lineEnding: .lf)
         let process = SendmailProcess(arguments: arguments, timeout: timeout)
         let outcome = try await withTaskCancellationHandler {
-            try await BlockingWork.run { () throws(MailError) -> SendmailProcess.Outcome in try process.run(input) }
+            try await DispatchQueue.blockingWork.run { () throws(MailError) -> SendmailProcess.Outcome in try process.run(input) }
         } onCancel: {
             process.stop(.cancelled)
         }
@@ -79,7 +81,7 @@ public struct SendmailMailer: Mailer {
         )
     }
 
-    private func check(_ outcome: SendmailProcess.Outcome, for message: MailMessage) throws(MailError) {
+    private func check(_ outcome: SendmailProcess.Outcome, for message: OutboxMail) throws(MailError) {
         let program = arguments[0]
         switch outcome.termination {
         case .exited(0):
@@ -108,7 +110,7 @@ public struct SendmailMailer: Mailer {
     }
 
     /// `: "<first line of output>"` with the code and the recipient redacted, or nothing.
-    private func said(_ output: [UInt8], _ message: MailMessage) -> String {
+    private func said(_ output: [UInt8], _ message: OutboxMail) -> String {
         var text = String(decoding: output, as: UTF8.self)
         if let line = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first(where: { !$0.isEmpty }) {
             text = String(line)

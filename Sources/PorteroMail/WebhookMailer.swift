@@ -1,3 +1,5 @@
+import Dispatch
+public import PorteroCore
 import Foundation
 public import Logging
 
@@ -55,10 +57,10 @@ public struct WebhookMailer: Mailer {
     /// POSTs `message` as JSON.
     ///
     /// - Throws: `MailError` (`.connectionFailed`, `.timedOut`, `.badResponse`).
-    public func deliver(_ message: MailMessage) async throws {
+    public func deliver(_ message: OutboxMail) async throws {
         let body = try Self.payload(message)
         let request = HTTPPost(endpoint: endpoint, path: path, host: hostHeader, body: body, timeout: timeout)
-        let status = try await BlockingWork.run { () throws(MailError) -> Int in try request.send() }
+        let status = try await DispatchQueue.blockingWork.run { () throws(MailError) -> Int in try request.send() }
         guard (200...299).contains(status) else {
             throw MailError(.badResponse, "mail webhook \(describe(endpoint)) answered HTTP \(status)")
         }
@@ -107,7 +109,7 @@ public struct WebhookMailer: Mailer {
     }
 
     /// The JSON body: the message's fields, `user_id` as a lowercase UUID.
-    static func payload(_ message: MailMessage) throws(MailError) -> [UInt8] {
+    static func payload(_ message: OutboxMail) throws(MailError) -> [UInt8] {
         let payload = Payload(
             to: message.to,
             subject: message.subject,

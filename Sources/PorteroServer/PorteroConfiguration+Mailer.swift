@@ -1,4 +1,5 @@
 import Logging
+import PorteroCore
 import PorteroMail
 
 extension PorteroConfiguration {

@@ -61,50 +61,8 @@ public struct PorteroDaemon: Sendable {
         )
         let pool = BlockingWorkPool(queueCapacity: 64, name: "portero-hash")
         defer { pool.shutdown() }
-        let hasher = try PasswordHasher(
-            configuration: .init(algorithm: configuration.passwordAlgorithm == .bcrypt ? .bcrypt : .argon2id)
-        )
-        guard
-            let policy = PasswordPolicy(
-                minLength: configuration.passwordMinLength,
-                maxLength: configuration.passwordMaxLength
-            )
-        else {
-            throw DaemonError("password.min_length must not exceed password.max_length")
-        }
-        let (wakeups, wake) = MailOutboxService.makeWakeups()
-        let codeTTL = configuration.codeTTL
-        let auth = AuthService(
-            store: store,
-            tokens: { await tokens.current },
-            hasher: hasher,
-            policy: policy,
-            pool: pool,
-            codeKey: keys.codeKey,
-            configuration: AuthConfiguration(
-                refreshTTL: configuration.refreshTTL,
-                codeTTL: configuration.codeTTL,
-                lockoutMaxFailures: configuration.lockoutMaxFailures,
-                lockoutDuration: configuration.lockoutDuration,
-                rates: .init(
-                    login: configuration.rateLogin,
-                    register: configuration.rateRegister,
-                    verify: configuration.rateVerify,
-                    resend: configuration.rateResend,
-                    forgot: configuration.rateForgot
-                )
-            ),
-            mail: MailComposer { purpose, code, to in
-                let mail =
-                    purpose == .verifyEmail
-                    ? MailTemplates.verification(code: code, ttl: HumanDuration.describe(codeTTL), to: to)
-                    : MailTemplates.passwordReset(code: code, ttl: HumanDuration.describe(codeTTL), to: to)
-                return ComposedMail(subject: mail.subject, text: mail.text)
-            },
-            mailQueued: { wake.yield() },
-            logger: logger,
-            resets: PasswordResetQueue()
-        )
+        let (wakeups, wake) = OutboxWorker.makeWakeups()
+        let auth = try makeAuthService(store: store, tokens: tokens, pool: pool, codeKey: keys.codeKey, wake: wake)
         let adminAccess = AdminAccess(
             daemonUID: getuid(),
             groupID: try configuration.adminGroup.map { try AdminGroup.id(named: $0) }
@@ -144,7 +102,7 @@ public struct PorteroDaemon: Sendable {
         var services: [any Service] = [
             StoreService(store: store, checkInterval: .seconds(min(10, max(1, configuration.snapshotEvery.seconds)))),
             PasswordResetWorker(service: auth),
-            MailOutboxService(
+            OutboxWorker(
                 store: store,
                 mailer: try configuration.makeMailer(logger: logger),
                 wakeups: wakeups,

@@ -1,4 +1,5 @@
 import Foundation
+import PorteroCore
 import PorteroMail
 import PorteroTestSupport
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import PorteroCore
 import PorteroMail
 import PorteroTestSupport
 import Testing
@@ -11,11 +12,11 @@ struct RFC5322MessageTests {
     static func message(
         to: String = "alice@example.test", subject: String = "Verify your email address",
         text: String = "Your code is 012345.\n"
-    ) -> MailMessage {
-        MailMessage(id: id, to: to, subject: subject, text: text, kind: "verify_email", code: "012345")
+    ) -> OutboxMail {
+        OutboxMail(id: id, to: to, subject: subject, text: text, kind: "verify_email", code: "012345", queuedAt: Date())
     }
 
-    static func build(_ message: MailMessage, from: String = "Portero <portero@mail.example>") throws
+    static func build(_ message: OutboxMail, from: String = "Portero <portero@mail.example>") throws
         -> RFC5322Message
     {
         try RFC5322Message(message, from: from, date: date, messageIDDomain: "host.example")

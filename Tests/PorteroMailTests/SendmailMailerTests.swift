@@ -1,4 +1,5 @@
 import Foundation
+import PorteroCore
 import PorteroMail
 import PorteroTestSupport
 import Testing
@@ -14,13 +15,14 @@ struct SendmailMailerTests {
         },
         arguments: [
             MailTemplates.verification(code: "012345", ttl: "15 minutes", to: "alice@example.test", userID: UUID()),
-            MailMessage(
+            OutboxMail(
                 id: UUID(), to: "bob@example.test", subject: "Réinitialisez votre mot de passe",
-                text: "Votre code est 654321.\nIl expire dans 15 minutes.\n", kind: "reset_password", code: "654321"
+                text: "Votre code est 654321.\nIl expire dans 15 minutes.\n", kind: "reset_password", code: "654321",
+                queuedAt: Date()
             ),
         ]
     )
-    func deliversThroughMsmtp(message: MailMessage) async throws {
+    func deliversThroughMsmtp(message: OutboxMail) async throws {
         let directory = try TestDirectory("sendmail-e2e")
         defer { directory.remove() }
         let sink = try await ScriptServer(

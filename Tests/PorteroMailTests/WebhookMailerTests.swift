@@ -1,4 +1,5 @@
 import Foundation
+import PorteroCore
 import PorteroMail
 import PorteroTestSupport
 import Testing
@@ -68,7 +69,8 @@ struct WebhookMailerTests {
         defer { directory.remove() }
         let (server, target) = try await Self.listener(.unix, status: 200, in: directory)
         defer { server.stop() }
-        let message = MailMessage(id: UUID(), to: "a@example.test", subject: "S", text: "T\n", kind: "verify_email")
+        let message = OutboxMail(
+            id: UUID(), to: "a@example.test", subject: "S", text: "T\n", kind: "verify_email", queuedAt: Date())
 
         try await WebhookMailer(target: target).deliver(message)
 

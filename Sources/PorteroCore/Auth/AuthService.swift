@@ -77,6 +77,11 @@ public struct AuthService: Sendable {
         NewPassword(normalized: try policy.validate(raw, algorithm: hasher.configuration.algorithm))
     }
 
+    /// The token service in use now (keys and claim settings).
+    public func currentTokens() async -> TokenService {
+        await tokens()
+    }
+
     /// Whether the store accepts writes (`/readyz`).
     public func isWritable() async -> Bool {
         await store.failure == nil

@@ -134,7 +134,7 @@ public struct OutboxMail: Sendable, Codable, Equatable {
     public var queuedAt: Date
 
     public init(
-        id: UUID, to: String, subject: String, text: String, kind: String, code: String?, userID: UUID?,
+        id: UUID, to: String, subject: String, text: String, kind: String, code: String? = nil, userID: UUID? = nil,
         queuedAt: Date
     ) {
         self.id = id

@@ -1,27 +1,39 @@
-import Foundation
-import Logging
-import PorteroCore
-import PorteroMail
-import PorteroStore
-import ServiceLifecycle
+public import Foundation
+public import Logging
+public import PorteroCore
+public import ServiceLifecycle
 
 /// Delivers queued mail: wakes when a route queues a message (and every few seconds), sends each through the
 /// configured transport, and records `mail.done` so it is not sent twice. A failed delivery is logged as
 /// `mail.failed` (never with the code) and retried with back-off, up to `maxAttempts`.
-struct MailOutboxService: Service {
-    let store: FileStore<AuthState>
+public struct OutboxWorker: Service {
+    let store: any RecordStore<AuthState>
     let mailer: any Mailer
     let wakeups: AsyncStream<Void>
     let wake: AsyncStream<Void>.Continuation
     let logger: Logger
-    var maxAttempts = 5
+    let maxAttempts: Int
 
-    /// The continuation routes call (through `AuthServices.mailQueued`) after queueing mail.
-    static func makeWakeups() -> (AsyncStream<Void>, AsyncStream<Void>.Continuation) {
+    /// - Parameters:
+    ///   - wakeups: the stream of ``makeWakeups()``; `wake` its continuation.
+    public init(
+        store: any RecordStore<AuthState>, mailer: any Mailer, wakeups: AsyncStream<Void>,
+        wake: AsyncStream<Void>.Continuation, logger: Logger, maxAttempts: Int = 5
+    ) {
+        self.store = store
+        self.mailer = mailer
+        self.wakeups = wakeups
+        self.wake = wake
+        self.logger = logger
+        self.maxAttempts = maxAttempts
+    }
+
+    /// The continuation the use cases call (through `AuthService`'s `mailQueued`) after queueing mail.
+    public static func makeWakeups() -> (AsyncStream<Void>, AsyncStream<Void>.Continuation) {
         AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    func run() async throws {
+    public func run() async throws {
         var attempts: [UUID: (count: Int, next: ContinuousClock.Instant)] = [:]
         let wake = self.wake
         await withThrowingTaskGroup(of: Void.self) { group in
@@ -44,19 +56,12 @@ struct MailOutboxService: Service {
         let pending = await store.state.outbox.values.sorted { $0.queuedAt < $1.queuedAt }
         for mail in pending {
             if let attempt = attempts[mail.id], attempt.next > .now { continue }
-            let message = MailMessage(
-                id: mail.id,
-                to: mail.to,
-                subject: mail.subject,
-                text: mail.text,
-                kind: mail.kind,
-                code: mail.code,
-                userID: mail.userID
-            )
-            var metadata: Logger.Metadata = ["kind": .string(mail.kind), "mail_id": .string(mail.id.uuidString.lowercased())]
+            var metadata: Logger.Metadata = [
+                "kind": .string(mail.kind), "mail_id": .string(mail.id.uuidString.lowercased()),
+            ]
             if let userID = mail.userID { metadata["user_id"] = .string(userID.uuidString.lowercased()) }
             do {
-                try await mailer.deliver(message)
+                try await mailer.deliver(mail)
                 attempts[mail.id] = nil
                 try? await store.write { $0.append(.mailDone(.init(id: mail.id, delivered: true))) }
                 logger.debug("mail delivered", metadata: metadata.merging(["event": "mail.sent"]) { $1 })
@@ -76,7 +81,7 @@ struct MailOutboxService: Service {
     }
 }
 
-extension MailOutboxService: CustomStringConvertible {
+extension OutboxWorker: CustomStringConvertible {
     /// A plain name: service-lifecycle logs each service's description.
-    var description: String { "MailOutboxService" }
+    public var description: String { "OutboxWorker" }
 }

@@ -1,0 +1,12 @@
+public import Foundation
+
+/// The port through which queued mail leaves: delivers one outbox record by some transport (PorteroMail's
+/// `SendmailMailer`, `MaildirMailer`, `WebhookMailer`).
+///
+/// - Important: `deliver` returns only once the transport has accepted the message (the sendmail command exited 0,
+///   the file is in the Maildir's `new/`, the webhook answered 2xx). It throws a `MailError` otherwise, whose
+///   description never contains the message's body or code.
+public protocol Mailer: Sendable {
+    /// Hands `message` to the transport.
+    func deliver(_ message: OutboxMail) async throws
+}
