@@ -41,10 +41,16 @@ let package = Package(
             providers: [.apt(["libargon2-dev"])]
         ),
 
+        // The one UTC timestamp format and the one padding helper, shared by the log handler, the store and the API.
+        .target(
+            name: "PorteroFormat",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Systemd",
             dependencies: [
                 "CSystemd",
+                "PorteroFormat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -54,6 +60,7 @@ let package = Package(
             name: "PorteroCore",
             dependencies: [
                 "CArgon2",
+                "PorteroFormat",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -68,6 +75,7 @@ let package = Package(
             name: "PorteroStore",
             dependencies: [
                 "PorteroCore",
+                "PorteroFormat",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -85,7 +93,7 @@ let package = Package(
             name: "PorteroHTTP",
             dependencies: [
                 "PorteroCore",
-                "PorteroStore",
+                "PorteroFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -101,6 +109,7 @@ let package = Package(
             name: "PorteroServer",
             dependencies: [
                 "PorteroCore",
+                "PorteroFormat",
                 "PorteroStore",
                 "PorteroHTTP",
                 "PorteroMail",
@@ -149,7 +158,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PorteroStoreTests",
-            dependencies: ["PorteroStore", "PorteroCore", "PorteroTestSupport"],
+            dependencies: ["PorteroStore", "PorteroCore", "PorteroFormat", "PorteroTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

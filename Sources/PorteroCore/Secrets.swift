@@ -1,3 +1,4 @@
+import PorteroFormat
 import Crypto
 import Foundation
 
@@ -21,7 +22,7 @@ public enum Secrets {
         var generator = SystemRandomNumberGenerator()
         let value = UInt32.random(in: 0..<1_000_000, using: &generator)
         let digits = String(value)
-        return String(repeating: "0", count: 6 - digits.count) + digits
+        return digits.leftPadded(to: 6)
     }
 
     /// SHA-256 of the UTF-8 text, lowercase hex (what is stored for refresh tokens).
@@ -68,10 +69,11 @@ public enum Secrets {
 
     /// Decodes base64url without padding; nil for anything else (padding, `+`, `/`, whitespace).
     public static func decodeBase64URL(_ text: some StringProtocol) -> [UInt8]? {
-        guard text.utf8.allSatisfy({ byte in
-            (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-        }), text.utf8.count % 4 != 1
+        guard
+            text.utf8.allSatisfy({ byte in
+                (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+            }), text.utf8.count % 4 != 1
         else { return nil }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)

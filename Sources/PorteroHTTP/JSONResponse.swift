@@ -1,3 +1,4 @@
+import PorteroFormat
 public import Foundation
 public import Hummingbird
 import NIOCore

@@ -1,3 +1,4 @@
+import PorteroFormat
 import Foundation
 public import Hummingbird
 import Logging

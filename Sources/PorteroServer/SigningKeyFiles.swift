@@ -1,4 +1,5 @@
 import Foundation
+import PorteroFormat
 import PorteroCore
 
 /// The signing key set on disk: one file per key in `<data_dir>/keys/`, `signing-<kid>.json` (0600), holding
@@ -112,15 +113,11 @@ enum SigningKeyFiles {
 
     /// RFC 3339 UTC with milliseconds: `2026-01-15T10:30:00.123Z`.
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        UTCTimestamp(date).string
     }
 
     static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
+        UTCTimestamp(parsing: text)?.date
     }
 }
 

@@ -1,3 +1,4 @@
+import PorteroFormat
 import PorteroCore
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import PorteroFormat
 public import PorteroCore
 import Dispatch
 import Foundation

@@ -1,3 +1,4 @@
+import PorteroFormat
 import PorteroCore
 /// The on-disk formats: log lines and snapshot files, both one JSON object ending in a CRC-32C of what precedes
 /// `,"crc"`.

@@ -1,3 +1,4 @@
+import PorteroFormat
 import PorteroCore
 /// Something wrong in the data directory, found by ``LogWalker``.
 struct LogProblem: Sendable {

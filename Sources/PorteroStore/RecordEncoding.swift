@@ -1,3 +1,4 @@
+import PorteroFormat
 import PorteroCore
 /// Turns a transaction's records into log lines, refusing any record the log could not read back.
 enum RecordEncoding {

@@ -1,3 +1,5 @@
+import PorteroFormat
+
 /// The names of the files in a data directory and how to list them.
 ///
 /// `log-<firstseq>.jsonl` and `snapshot-<seq>.json` are written with 16 zero-padded digits; any digit count is read.
@@ -52,7 +54,7 @@ struct StoreDirectory: Sendable {
 
     static func padded(_ value: UInt64) -> String {
         let digits = String(value)
-        return digits.count >= 16 ? digits : String(repeating: "0", count: 16 - digits.count) + digits
+        return digits.leftPadded(to: 16)
     }
 
     /// The number in `<prefix><digits><suffix>`, or nil if `name` is not of that form.

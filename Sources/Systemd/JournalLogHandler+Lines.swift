@@ -1,3 +1,4 @@
+import PorteroFormat
 import Logging
 
 import Glibc
@@ -140,7 +141,7 @@ extension JournalLogHandler {
         case "\t": line += "\\t"
         default:
             let hex = String(scalar.value, radix: 16, uppercase: true)
-            line += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            line += "\\u" + hex.leftPadded(to: 4)
         }
     }
 }
@@ -159,18 +160,7 @@ struct LogTimestamp: Sendable, Hashable {
 
     /// `2026-11-23T15:30:00.123Z`.
     var iso8601: String {
-        var time = time_t(seconds)
-        var parts = tm()
-        guard gmtime_r(&time, &parts) != nil else { return "\(seconds).\(nanoseconds / 1_000_000)" }
-        return Self.padded(Int(parts.tm_year) + 1900, 4) + "-" + Self.padded(Int(parts.tm_mon) + 1, 2) + "-"
-            + Self.padded(Int(parts.tm_mday), 2) + "T" + Self.padded(Int(parts.tm_hour), 2) + ":"
-            + Self.padded(Int(parts.tm_min), 2) + ":" + Self.padded(Int(parts.tm_sec), 2) + "."
-            + Self.padded(nanoseconds / 1_000_000, 3) + "Z"
-    }
-
-    private static func padded(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        UTCTimestamp(milliseconds: Int64(seconds) * 1000 + Int64(nanoseconds / 1_000_000)).string
     }
 }
 

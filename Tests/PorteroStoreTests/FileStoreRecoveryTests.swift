@@ -1,3 +1,4 @@
+import PorteroFormat
 import Foundation
 import Logging
 import PorteroTestSupport

@@ -1,3 +1,4 @@
+import PorteroFormat
 public import Foundation
 import Logging
 

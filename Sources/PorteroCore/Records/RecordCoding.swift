@@ -1,3 +1,4 @@
+import PorteroFormat
 public import Foundation
 
 /// How record data is written: snake_case keys (`user_id`, `last_login_ip`) and RFC 3339 UTC times with
