@@ -195,6 +195,7 @@ let package = Package(
                 "PorteroHTTP",
                 "PorteroCore",
                 "PorteroStore",
+                "Systemd",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -22,7 +22,7 @@ struct KeyMaterial: Sendable {
         let keys = SigningKeyFiles.directory(of: configuration)
         try KeyFiles.ensureDirectory(keys)
         let codeKey = try KeyFiles.readOrCreate(keys + "/code-hmac", length: 32)
-        if configuration.jwtAlgorithm == .hs256,
+        if configuration.tokens.algorithm == .hs256,
             let external = try externalSecret(configuration: configuration, environment: environment)
         {
             let epoch = Date(timeIntervalSince1970: 0)
@@ -35,7 +35,7 @@ struct KeyMaterial: Sendable {
         }
         let update = try SigningKeyFiles.update(
             directory: keys,
-            algorithm: configuration.signingAlgorithm,
+            algorithm: configuration.tokens.algorithm,
             retention: configuration.keyRetention,
             now: now,
             rotate: false
@@ -47,8 +47,8 @@ struct KeyMaterial: Sendable {
     static func externalSecret(configuration: PorteroConfiguration, environment: [String: String]) throws
         -> (secret: [UInt8], source: String)?
     {
-        if let configured = configuration.jwtSecret {
-            return (Array(configured.utf8), "configuration")
+        if let configured = configuration.tokens.secret {
+            return (Array(configured.value.utf8), "configuration")
         }
         if let credentials = environment["CREDENTIALS_DIRECTORY"],
             let bytes = try KeyFiles.read(credentials + "/jwt-secret")
@@ -60,17 +60,9 @@ struct KeyMaterial: Sendable {
 }
 
 extension PorteroConfiguration {
-    /// `jwt.algorithm` as the token layer names it.
-    var signingAlgorithm: SigningKey.Algorithm {
-        switch jwtAlgorithm {
-        case .hs256: .hs256
-        case .eddsa: .eddsa
-        }
-    }
-
     /// How long a signing key keeps verifying after a newer one replaced it.
     var keyRetention: Duration {
-        SigningKeyRing.retention(accessTTL: accessTTL, codeTTL: codeTTL)
+        SigningKeyRing.retention(accessTTL: tokens.accessTTL, codeTTL: auth.codeTTL)
     }
 }
 

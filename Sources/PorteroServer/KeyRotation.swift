@@ -29,8 +29,8 @@ public enum KeyRotation {
         configuration: PorteroConfiguration, environment: [String: String], now: Date = Date()
     ) throws -> Outcome {
         let directory = SigningKeyFiles.directory(of: configuration)
-        if configuration.jwtAlgorithm == .hs256 {
-            if configuration.jwtSecret != nil {
+        if configuration.tokens.algorithm == .hs256 {
+            if configuration.tokens.secret != nil {
                 throw Refusal(
                     description: "the HS256 secret is jwt.secret (PORTERO_JWT_SECRET), which Portero does not own; "
                         + "change it there and reload the daemon")
@@ -55,7 +55,7 @@ public enum KeyRotation {
             try KeyFiles.ensureDirectory(directory)
             update = try SigningKeyFiles.update(
                 directory: directory,
-                algorithm: configuration.signingAlgorithm,
+                algorithm: configuration.tokens.algorithm,
                 retention: configuration.keyRetention,
                 now: now,
                 rotate: true

@@ -12,26 +12,16 @@ extension PorteroDaemon {
         codeKey: [UInt8],
         wake: AsyncStream<Void>.Continuation
     ) throws -> AuthService {
-        let hasher = try PasswordHasher(
-            configuration: .init(algorithm: configuration.passwordAlgorithm == .bcrypt ? .bcrypt : .argon2id)
-        )
-        guard
-            let policy = PasswordPolicy(
-                minLength: configuration.passwordMinLength,
-                maxLength: configuration.passwordMaxLength
-            )
-        else {
-            throw DaemonError("password.min_length must not exceed password.max_length")
-        }
-        let ttl = HumanDuration.describe(configuration.codeTTL)
+        let hasher = try PasswordHasher(configuration: .init(algorithm: configuration.passwords.algorithm))
+        let ttl = HumanDuration.describe(configuration.auth.codeTTL)
         return AuthService(
             store: store,
             tokens: { await tokens.current },
             hasher: hasher,
-            policy: policy,
+            policy: try configuration.passwords.policy,
             pool: pool,
             codeKey: codeKey,
-            configuration: AuthConfiguration(configuration),
+            configuration: configuration.auth,
             mail: MailComposer { purpose, code, to in
                 let mail =
                     purpose == .verifyEmail
@@ -42,25 +32,6 @@ extension PorteroDaemon {
             mailQueued: { wake.yield() },
             logger: logger,
             resets: PasswordResetQueue()
-        )
-    }
-}
-
-extension AuthConfiguration {
-    /// The auth settings of a configuration: `refresh_ttl`, `code_ttl`, `lockout.*`, `rate.*`.
-    init(_ configuration: PorteroConfiguration) {
-        self.init(
-            refreshTTL: configuration.refreshTTL,
-            codeTTL: configuration.codeTTL,
-            lockoutMaxFailures: configuration.lockoutMaxFailures,
-            lockoutDuration: configuration.lockoutDuration,
-            rates: RateLimits(
-                login: configuration.rateLogin,
-                register: configuration.rateRegister,
-                verify: configuration.rateVerify,
-                resend: configuration.rateResend,
-                forgot: configuration.rateForgot
-            )
         )
     }
 }

@@ -66,11 +66,11 @@ struct ReloadService: Service, CustomStringConvertible {
             next = try await loader.load()
             // Codes and their verification tokens share `code_ttl`; codes keep the one they started with.
             var tokenSettings = next
-            tokenSettings.codeTTL = initial.codeTTL
+            tokenSettings.auth.codeTTL = initial.auth.codeTTL
             tokenService = try await makeTokenService(tokenSettings)
             // The files are read again even when their paths did not change: that is how a renewed certificate
             // (certbot, an ACME client) gets picked up. Turning TLS on or off needs a restart.
-            if tls != nil, let certificate = next.tlsCertificate, let key = next.tlsKey {
+            if tls != nil, let certificate = next.listeners.tlsCertificate, let key = next.listeners.tlsKey {
                 certificates = try TLSCertificates.load(certificate: certificate, key: key)
             }
         } catch {
@@ -84,8 +84,8 @@ struct ReloadService: Service, CustomStringConvertible {
         if let tls, let certificates {
             tls.replace(with: certificates)
         }
-        RuntimeLogLevel.set(Logger.Level(rawValue: next.logLevel.rawValue) ?? .info)
-        let changed = Self.changedKeys(from: current, to: next)
+        RuntimeLogLevel.set(next.log.level)
+        let changed = next.changedKeys(since: current)
         let live = certificates != nil ? Self.liveKeys.union(Self.liveTLSKeys) : Self.liveKeys
         let needRestart = changed.filter { !live.contains($0) }
         if !needRestart.isEmpty {
@@ -111,46 +111,5 @@ struct ReloadService: Service, CustomStringConvertible {
     static func reason(_ error: any Error) -> String {
         if let error = error as? ConfigurationError { return error.message }
         return String(describing: error)
-    }
-
-    /// The configuration keys whose values differ, in the order of ``PorteroConfiguration/keys``.
-    static func changedKeys(from old: PorteroConfiguration, to new: PorteroConfiguration) -> [String] {
-        let comparisons: [(String, Bool)] = [
-            ("data_dir", old.dataDirectory != new.dataDirectory),
-            ("listen", old.listen != new.listen),
-            ("socket", old.socketPath != new.socketPath),
-            ("socket_mode", old.socketMode != new.socketMode),
-            ("tls.certificate", old.tlsCertificate != new.tlsCertificate),
-            ("tls.key", old.tlsKey != new.tlsKey),
-            ("admin_group", old.adminGroup != new.adminGroup),
-            ("trusted_proxies", old.trustedProxies != new.trustedProxies),
-            ("issuer", old.issuer != new.issuer),
-            ("audience", old.audience != new.audience),
-            ("jwt.algorithm", old.jwtAlgorithm != new.jwtAlgorithm),
-            ("jwt.secret", old.jwtSecret != new.jwtSecret),
-            ("access_ttl", old.accessTTL != new.accessTTL),
-            ("refresh_ttl", old.refreshTTL != new.refreshTTL),
-            ("code_ttl", old.codeTTL != new.codeTTL),
-            ("password.algorithm", old.passwordAlgorithm != new.passwordAlgorithm),
-            ("password.min_length", old.passwordMinLength != new.passwordMinLength),
-            ("password.max_length", old.passwordMaxLength != new.passwordMaxLength),
-            ("lockout.max_failures", old.lockoutMaxFailures != new.lockoutMaxFailures),
-            ("lockout.duration", old.lockoutDuration != new.lockoutDuration),
-            ("rate.login", old.rateLogin != new.rateLogin),
-            ("rate.register", old.rateRegister != new.rateRegister),
-            ("rate.verify", old.rateVerify != new.rateVerify),
-            ("rate.resend", old.rateResend != new.rateResend),
-            ("rate.forgot", old.rateForgot != new.rateForgot),
-            ("snapshot.every_records", old.snapshotEveryRecords != new.snapshotEveryRecords),
-            ("snapshot.every", old.snapshotEvery != new.snapshotEvery),
-            ("mail.transport", old.mailTransport != new.mailTransport),
-            ("mail.sendmail", old.mailSendmail != new.mailSendmail),
-            ("mail.maildir", old.mailMaildir != new.mailMaildir),
-            ("mail.webhook", old.mailWebhook != new.mailWebhook),
-            ("mail.from", old.mailFrom != new.mailFrom),
-            ("log.format", old.logFormat != new.logFormat),
-            ("log.level", old.logLevel != new.logLevel),
-        ]
-        return comparisons.filter(\.1).map(\.0)
     }
 }

@@ -83,7 +83,8 @@ final class TLSCertificates: Sendable {
                 )
             )
         } catch {
-            throw ConfigurationError("invalid value for tls.key: \(key) does not belong to the certificate \(certificate)")
+            throw ConfigurationError(
+                "invalid value for tls.key: \(key) does not belong to the certificate \(certificate)")
         }
         return Material(chain: chain, key: privateKey)
     }

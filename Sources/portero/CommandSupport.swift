@@ -24,8 +24,8 @@ enum CommandSupport {
 
     /// Sends swift-log to journald (under systemd) or stderr, in the configured format and level.
     static func bootstrapLogging(_ configuration: PorteroConfiguration) -> Logger {
-        let format = JournalLogHandler.Format(rawValue: configuration.logFormat.rawValue) ?? .text
-        let level = Logger.Level(rawValue: configuration.logLevel.rawValue) ?? .info
+        let format = configuration.log.format
+        let level = configuration.log.level
         LoggingSystem.bootstrap { label in
             JournalLogHandler(label: label, format: format, logLevel: level)
         }

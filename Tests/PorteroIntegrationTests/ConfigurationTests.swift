@@ -1,13 +1,16 @@
 import Foundation
 import PorteroCore
-import PorteroServer
+@testable import PorteroServer
 import PorteroTestSupport
+import Systemd
 import Testing
 
 /// ConfigurationLoader: every key parsed and validated, sources layered defaults < file < env < flags.
 @Suite("Configuration")
 struct ConfigurationTests {
-    func loader(file: String? = nil, environment: [String: String] = [:], flags: [String: String] = [:], uid: UInt32 = 1000)
+    func loader(
+        file: String? = nil, environment: [String: String] = [:], flags: [String: String] = [:], uid: UInt32 = 1000
+    )
         -> ConfigurationLoader
     {
         ConfigurationLoader(
@@ -23,33 +26,33 @@ struct ConfigurationTests {
     @Test("embedded defaults match SPEC §2")
     func defaults() async throws {
         let configuration = try await loader().load()
-        #expect(configuration.listen?.description == "127.0.0.1:5500")
+        #expect(configuration.listeners.listen?.description == "127.0.0.1:5500")
         #expect(configuration.dataDirectory == "/home/test/.local/state/portero")
-        #expect(configuration.socketPath == "/home/test/.local/state/portero/portero.sock")
-        #expect(configuration.socketMode == 0o660)
-        #expect(configuration.accessTTL.seconds == 3600)
-        #expect(configuration.refreshTTL.seconds == 30 * 86400)
-        #expect(configuration.codeTTL.seconds == 900)
-        #expect(configuration.rateLogin == RateLimit(count: 5, window: TimeSpan(seconds: 900)))
-        #expect(configuration.rateRegister.description == "10/1h")
-        #expect(configuration.lockoutMaxFailures == 5)
-        #expect(configuration.lockoutDuration.seconds == 86400)
-        #expect(configuration.snapshotEveryRecords == 10_000)
-        #expect(configuration.mailFrom == "portero@box")
-        #expect(configuration.mailMaildir == "/home/test/.local/state/portero/mail")
-        #expect(configuration.logFormat == .text)
-        #expect(configuration.issuer == "portero" && configuration.audience == "portero")
+        #expect(configuration.listeners.socketPath == "/home/test/.local/state/portero/portero.sock")
+        #expect(configuration.listeners.socketMode == 0o660)
+        #expect(configuration.tokens.accessTTL.seconds == 3600)
+        #expect(configuration.auth.refreshTTL.seconds == 30 * 86400)
+        #expect(configuration.auth.codeTTL.seconds == 900)
+        #expect(configuration.auth.rates.login == RateLimit(count: 5, window: TimeSpan(seconds: 900)))
+        #expect(configuration.auth.rates.register.description == "10/1h")
+        #expect(configuration.auth.lockoutMaxFailures == 5)
+        #expect(configuration.auth.lockoutDuration.seconds == 86400)
+        #expect(configuration.snapshots.everyRecords == 10_000)
+        #expect(configuration.mail.from == "portero@box")
+        #expect(configuration.mail.maildir == "/home/test/.local/state/portero/mail")
+        #expect(configuration.log.format == .text)
+        #expect(configuration.tokens.issuer == "portero" && configuration.tokens.audience == "portero")
 
         let root = try await loader(uid: 0).load()
         #expect(root.dataDirectory == "/var/lib/portero")
-        #expect(root.socketPath == "/run/portero/portero.sock")
+        #expect(root.listeners.socketPath == "/run/portero/portero.sock")
 
         let systemd = try await loader(
             environment: ["STATE_DIRECTORY": "/var/lib/p", "RUNTIME_DIRECTORY": "/run/p", "JOURNAL_STREAM": "8:1"]
         ).load()
         #expect(systemd.dataDirectory == "/var/lib/p")
-        #expect(systemd.socketPath == "/run/p/portero.sock")
-        #expect(systemd.logFormat == .journal)
+        #expect(systemd.listeners.socketPath == "/run/p/portero.sock")
+        #expect(systemd.log.format == .journal)
     }
 
     @Test("file < environment < flags")
@@ -58,33 +61,34 @@ struct ConfigurationTests {
         defer { directory.remove() }
         let path = directory.file("portero.yaml")
         try """
-            listen: "127.0.0.1:7000"
-            access_ttl: 2h
-            rate:
-              login: 9/1m
-            trusted_proxies: ["10.0.0.0/8", "unix"]
-            socket_mode: 0600
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        listen: "127.0.0.1:7000"
+        access_ttl: 2h
+        rate:
+          login: 9/1m
+        trusted_proxies: ["10.0.0.0/8", "unix"]
+        socket_mode: 0600
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         let fromFile = try await loader(file: path).load()
-        #expect(fromFile.listen?.port == 7000)
-        #expect(fromFile.accessTTL.seconds == 7200)
-        #expect(fromFile.rateLogin.description == "9/1m")
-        #expect(fromFile.trustedProxies == ["10.0.0.0/8", "unix"])
-        #expect(fromFile.socketMode == 0o600)
+        #expect(fromFile.listeners.listen?.port == 7000)
+        #expect(fromFile.tokens.accessTTL.seconds == 7200)
+        #expect(fromFile.auth.rates.login.description == "9/1m")
+        #expect(fromFile.listeners.trustedProxies == ["10.0.0.0/8", "unix"])
+        #expect(fromFile.listeners.socketMode == 0o600)
 
         let fromEnvironment = try await loader(
             file: path, environment: ["PORTERO_LISTEN": "127.0.0.1:7001", "PORTERO_RATE_LOGIN": "0"]
         ).load()
-        #expect(fromEnvironment.listen?.port == 7001)
-        #expect(fromEnvironment.rateLogin.isOff)
-        #expect(fromEnvironment.accessTTL.seconds == 7200)
+        #expect(fromEnvironment.listeners.listen?.port == 7001)
+        #expect(fromEnvironment.auth.rates.login.isOff)
+        #expect(fromEnvironment.tokens.accessTTL.seconds == 7200)
 
         let fromFlags = try await loader(
-            file: path, environment: ["PORTERO_LISTEN": "127.0.0.1:7001"], flags: ["listen": "[::1]:7002", "socket": ""]
+            file: path, environment: ["PORTERO_LISTEN": "127.0.0.1:7001"],
+            flags: ["listen": "[::1]:7002", "socket": ""]
         ).load()
-        #expect(fromFlags.listen?.host == "::1")
-        #expect(fromFlags.listen?.port == 7002)
-        #expect(fromFlags.socketPath == nil)
+        #expect(fromFlags.listeners.listen?.host == "::1")
+        #expect(fromFlags.listeners.listen?.port == 7002)
+        #expect(fromFlags.listeners.socketPath == nil)
     }
 
     @Test(
@@ -140,5 +144,41 @@ struct ConfigurationTests {
         } catch {
             #expect(error.message.contains("--colour"))
         }
+    }
+
+    @Test("every key is read by its component, and a change to it is named by SIGHUP's report")
+    func everyKeyHasAComponent() async throws {
+        let base = try await loader().load()
+        let otherTransport = base.mail.transport == .maildir ? "sendmail" : "maildir"
+        let changes: [[String: String]] = [
+            ["data_dir": "/tmp/elsewhere"], ["listen": "127.0.0.1:1"], ["socket": "/tmp/other.sock"],
+            ["socket_mode": "0600"], ["tls.certificate": "/tmp/c.pem", "tls.key": "/tmp/k.pem"],
+            ["admin_group": "wheel"], ["trusted_proxies": "10.0.0.0/8"], ["issuer": "other"], ["audience": "other"],
+            ["jwt.algorithm": "EdDSA"], ["jwt.secret": String(repeating: "s", count: 32)], ["access_ttl": "2h"],
+            ["refresh_ttl": "2d"], ["code_ttl": "5m"], ["lockout.max_failures": "3"], ["lockout.duration": "1h"],
+            ["rate.login": "1/1m"], ["rate.register": "1/1m"], ["rate.verify": "1/1m"], ["rate.resend": "1/1m"],
+            ["rate.forgot": "1/1m"], ["password.algorithm": "bcrypt"], ["password.min_length": "10"],
+            ["password.max_length": "100"], ["snapshot.every_records": "5"], ["snapshot.every": "1m"],
+            ["mail.transport": otherTransport], ["mail.sendmail": "/bin/true"], ["mail.maildir": "/tmp/mail"],
+            ["mail.webhook": "http://127.0.0.1:1/"], ["mail.from": "a@b.example"], ["log.format": "json"],
+            ["log.level": "debug"],
+        ]
+        var covered: [String] = []
+        for flags in changes {
+            var changed = try await loader(flags: flags).load()
+            if flags["data_dir"] != nil {
+                // The socket and the Maildir default to places inside the data directory.
+                #expect(changed.changedKeys(since: base) == ["data_dir", "socket", "mail.maildir"])
+                changed.listeners.socketPath = base.listeners.socketPath
+                changed.mail.maildir = base.mail.maildir
+            }
+            #expect(
+                changed.changedKeys(since: base) == PorteroConfiguration.keys.filter { flags[$0] != nil },
+                "\(flags.keys.sorted())")
+            covered += flags.keys
+        }
+        #expect(covered.sorted() == PorteroConfiguration.keys.sorted())
+        #expect(Set(PorteroConfiguration.keys).count == PorteroConfiguration.keys.count)
+        #expect(!String(describing: try await loader(flags: changes[10]).load()).contains("sss"))
     }
 }

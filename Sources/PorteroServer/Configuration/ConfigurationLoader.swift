@@ -5,7 +5,7 @@ import SystemPackage
 import Yams
 
 /// Reads SPEC §2's sources, later wins: embedded defaults < config file < `PORTERO_*` environment < flags,
-/// through swift-configuration's providers, and validates every key into a ``PorteroConfiguration``.
+/// through swift-configuration's providers, into a ``PorteroConfiguration`` whose components read and check their keys.
 ///
 /// swift-configuration reads whatever keys it is asked for and ignores the rest, so unknown keys are found here:
 /// the YAML file's leaf keys and the `PORTERO_*` variables are compared with ``PorteroConfiguration/keys``.
@@ -54,9 +54,10 @@ public struct ConfigurationLoader: Sendable {
         var providers: [any ConfigProvider] = [
             InMemoryProvider(
                 name: "flags",
-                values: Dictionary(uniqueKeysWithValues: flags.map { key, value in
-                    (AbsoluteConfigKey(ConfigKey(key)), ConfigValue(.string(value), isSecret: false))
-                })
+                values: Dictionary(
+                    uniqueKeysWithValues: flags.map { key, value in
+                        (AbsoluteConfigKey(ConfigKey(key)), ConfigValue(.string(value), isSecret: false))
+                    })
             ),
             EnvironmentVariablesProvider(
                 environmentVariables: environment.filter { $0.key.hasPrefix("PORTERO_") },
@@ -83,7 +84,11 @@ public struct ConfigurationLoader: Sendable {
             }
         }
         let reader = ConfigReader(providers: providers)
-        var configuration = try Self.validate(ConfigValues(reader: reader), defaults: defaults())
+        var configuration = try PorteroConfiguration(
+            reader: reader,
+            defaults: MachineDefaults(
+                environment: environment, userID: userID, hostname: hostname, fileExists: fileExists)
+        )
         configuration.origin = ConfigurationOrigin(file: file, flags: flags)
         return configuration
     }
@@ -120,7 +125,8 @@ public struct ConfigurationLoader: Sendable {
             throw ConfigurationError("config file \(path): must be a mapping of keys to values")
         }
         let known = Set(PorteroConfiguration.keys)
-        let sections = Set(PorteroConfiguration.keys.compactMap { $0.split(separator: ".").dropLast().first }.map(String.init))
+        let sections = Set(
+            PorteroConfiguration.keys.compactMap { $0.split(separator: ".").dropLast().first }.map(String.init))
         for (keyNode, valueNode) in mapping {
             guard let key = keyNode.string else { throw ConfigurationError("config file \(path): non-text key") }
             if case .mapping(let nested) = valueNode {
@@ -152,65 +158,5 @@ public struct ConfigurationLoader: Sendable {
             return String(cString: strerror(Int32(underlying.code)))
         }
         return "\(error)"
-    }
-
-    // MARK: Defaults
-
-    /// The embedded defaults that depend on the machine (SPEC §2).
-    struct Defaults {
-        var dataDirectory: String
-        var socketPath: (String) -> String
-        var mailTransport: PorteroConfiguration.MailTransport
-        var mailFrom: String
-        var logFormat: PorteroConfiguration.LogFormat
-    }
-
-    func defaults() -> Defaults {
-        let dataDirectory: String
-        if let state = environment["STATE_DIRECTORY"]?.split(separator: ":").first {
-            dataDirectory = String(state)
-        } else if userID == 0 {
-            dataDirectory = "/var/lib/portero"
-        } else if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") {
-            dataDirectory = xdg + "/portero"
-        } else {
-            dataDirectory = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/portero"
-        }
-        let runtime = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init)
-        let isRoot = userID == 0
-        return Defaults(
-            dataDirectory: dataDirectory,
-            socketPath: { dataDirectory in
-                if let runtime { return runtime + "/portero.sock" }
-                return isRoot ? "/run/portero/portero.sock" : dataDirectory + "/portero.sock"
-            },
-            mailTransport: fileExists("/usr/sbin/sendmail") ? .sendmail : .maildir,
-            mailFrom: "portero@\(hostname)",
-            logFormat: environment["JOURNAL_STREAM"] != nil ? .journal : .text
-        )
-    }
-}
-
-/// Raw values as the providers give them, before validation.
-struct ConfigValues {
-    var strings: [String: String] = [:]
-    var trustedProxies: [String]? = nil
-
-    init(reader: ConfigReader) {
-        for key in PorteroConfiguration.keys where key != "trusted_proxies" {
-            if let value = reader.string(forKey: ConfigKey(key), isSecret: PorteroConfiguration.secretKeys.contains(key)) {
-                strings[key] = value
-            }
-        }
-        if let list = reader.stringArray(forKey: "trusted_proxies") {
-            trustedProxies = list
-        } else if let single = reader.string(forKey: "trusted_proxies") {
-            trustedProxies = single.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        }
-    }
-
-    init(strings: [String: String], trustedProxies: [String]? = nil) {
-        self.strings = strings
-        self.trustedProxies = trustedProxies
     }
 }
