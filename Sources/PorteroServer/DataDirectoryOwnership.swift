@@ -32,26 +32,29 @@ public enum DataDirectoryOwnership {
     /// ``check(directory:)`` for `uid`, examining at most `limit` entries (a Maildir may hold many files).
     static func check(directory: String, uid: uid_t, limit: Int = 100_000) throws {
         guard uid != 0 else { return }
-        var top = stat()
-        guard lstat(directory, &top) == 0 else { return }
+        // FileManager's attributes come from lstat(2): a symlink is described, never followed. (`struct stat` itself
+        // is not usable here: in a release build its members belong to a module PorteroServer does not import.)
+        let files = FileManager.default
         var foreign: [(path: String, owner: uid_t)] = []
         var examined = 0
-        func visit(_ relative: String, _ info: stat) {
-            examined += 1
-            if info.st_uid != uid {
-                foreign.append((relative, info.st_uid))
-            }
-            guard (info.st_mode & S_IFMT) == S_IFDIR, examined < limit else { return }
+        func visit(_ relative: String) {
             let path = relative == "." ? directory : directory + "/" + relative
+            guard let attributes = try? files.attributesOfItem(atPath: path),
+                let owner = (attributes[.ownerAccountID] as? NSNumber)?.uint32Value
+            else { return }
+            examined += 1
+            if owner != uid {
+                foreign.append((relative, owner))
+            }
+            guard attributes[.type] as? FileAttributeType == .typeDirectory, examined < limit else { return }
             // An unreadable directory is itself owned by someone else (reported above) or not ours to read.
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
+            guard let names = try? files.contentsOfDirectory(atPath: path) else { return }
             for name in names.sorted() where examined < limit {
-                var entry = stat()
-                guard lstat(path + "/" + name, &entry) == 0 else { continue }
-                visit(relative == "." ? name : relative + "/" + name, entry)
+                visit(relative == "." ? name : relative + "/" + name)
             }
         }
-        visit(".", top)
+        // A directory that does not exist yet is fine: the store creates it.
+        visit(".")
         guard let first = foreign.first else { return }
         let user = userName(uid) ?? "uid \(uid)"
         let group = groupName(getegid()) ?? String(getegid())
