@@ -35,7 +35,8 @@ if [ -z "$EMAIL" ] || [ -z "$MAINTAINER" ]; then
 fi
 ARCH="$(dpkg --print-architecture)"
 STAGE="$(mktemp -d)"
-trap 'rm -rf "$STAGE"' EXIT
+MAN_BUILT="$(mktemp -d)"
+trap 'rm -rf "$STAGE" "$MAN_BUILT"' EXIT
 chmod 0755 "$STAGE"   # the package's ./ entry; mktemp makes it 0700
 # Reproducible dates (changelog, manual pages): the last commit's, else now.
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
@@ -47,8 +48,7 @@ if [ -z "$BIN" ]; then
     BIN="$(swift build -c release --scratch-path "${SCRATCH_PATH:-.build}" --show-bin-path)/portero"
 fi
 if [ -z "$MAN" ]; then
-    MAN="$STAGE/man-source"
-    mkdir "$MAN"
+    MAN="$MAN_BUILT"
     packaging/man/generate.sh --binary "$BIN" --output "$MAN" --version "$VERSION" >/dev/null
 fi
 for page in portero.8 portero.yaml.5; do
