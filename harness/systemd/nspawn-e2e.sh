@@ -83,6 +83,9 @@ step "lintian: no errors"
 # The trial binary is the packaged one, as `make run` would build it.
 dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$W" ./usr/bin/portero
 mv "$W/usr/bin/portero" "$W/portero-trial"
+# The archive's package lists, for apt's resolution in step 6 (the container sees the host's as they are at boot).
+compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null || apt-get update -qq || fail "no apt package lists and apt-get update failed"
+
 # The host's root, read-only (it must be read-only before anything else touches it), as the container's image.
 ROOT="$W/root"
 mkdir -p "$ROOT"
