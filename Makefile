@@ -4,8 +4,9 @@ CONFIG       ?= debug
 BIN          := .build/$(CONFIG)/portero
 # What the build needs (Debian 12 package names).
 BUILD_DEBS   := libsystemd-dev libargon2-dev libssl-dev pkg-config
-# What the test suite drives for real: msmtp (sendmail), strace (fault injection), nspawn, socket activation, a .deb.
-TEST_DEBS    := msmtp strace curl systemd systemd-container dpkg-dev python3-pip
+# What the test suite drives for real: msmtp (sendmail), strace (fault injection), nspawn, socket activation, a .deb
+# (dpkg-dev, lintian), its manual pages (man-db).
+TEST_DEBS    := msmtp strace curl systemd systemd-container dpkg-dev lintian man-db python3-pip
 TEST_PIP     := aiosmtpd schemathesis
 # Cases per API operation and phase of the fuzzer run in `make test` (harness/fuzz/run.py); larger for a longer run,
 # or FUZZ_MAX_TIME=<seconds> to fuzz until that time is spent.
@@ -13,7 +14,7 @@ FUZZ_EXAMPLES ?= 20
 FUZZ_SEED     ?= 20261123
 FUZZ_MAX_TIME ?= 0
 
-.PHONY: all build run test deps test-deps release clean bench durability fuzz fuzz-run
+.PHONY: all build run test deps test-deps release deb man clean bench durability fuzz fuzz-run
 
 all: build
 
@@ -31,6 +32,15 @@ build: deps
 
 release:
 	$(MAKE) build CONFIG=release
+
+# dist/portero_<version>_<arch>.deb from a release build (packaging/build-deb.sh; README, Packaging).
+deb: deps
+	packaging/build-deb.sh
+
+# portero(8) and portero.yaml(5) of the built binary into .build/man (packaging/man/generate.sh).
+man: build
+	mkdir -p .build/man
+	packaging/man/generate.sh --binary $(BIN) --output .build/man
 
 # Starts the daemon in the foreground on its embedded defaults (docs/configuration.md): TCP 127.0.0.1:5500 and the Unix socket.
 run: build

@@ -21,6 +21,18 @@ struct Serve: AsyncParsableCommand {
         let configuration = try await CommandSupport.loadConfiguration(flags)
         let logger = CommandSupport.bootstrapLogging(configuration)
         do {
+            try DataDirectoryOwnership.check(directory: configuration.dataDirectory)
+        } catch let problem as DataDirectoryOwnership.Problem {
+            // One line, in the journal under systemd (where `systemctl status` shows it) or on stderr, and in
+            // STATUS=; exit 77, which the packaged unit does not restart: every restart would fail the same way.
+            logger.critical(
+                "\(problem.description)",
+                metadata: ["event": "data_dir.foreign_owner", "data_dir": .string(configuration.dataDirectory)]
+            )
+            _ = Notifier().status("stopped: " + problem.description)
+            throw ExitCode(DataDirectoryOwnership.exitStatus)
+        }
+        do {
             try await PorteroDaemon(configuration: configuration, logger: logger).run()
         } catch let error as ConfigurationError {
             // A file a key names (tls.certificate, tls.key) that does not load: like any configuration error.

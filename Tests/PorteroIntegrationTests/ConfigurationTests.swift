@@ -55,6 +55,16 @@ struct ConfigurationTests {
         #expect(systemd.log.format == .journal)
     }
 
+    @Test("the shipped etc/portero.yaml, every key commented out, loads as the embedded defaults")
+    func shippedFile() async throws {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("etc/portero.yaml").path
+        let fromFile = try await loader(file: shipped).load()
+        var defaults = try await loader().load()
+        defaults.origin = fromFile.origin
+        #expect(fromFile == defaults)
+    }
+
     @Test("file < environment < flags")
     func precedence() async throws {
         let directory = try TestDirectory()

@@ -71,16 +71,18 @@ public struct ConfigurationLoader: Sendable {
             } catch {
                 throw ConfigurationError("config file \(path): cannot be read (\(Self.reason(of: error)))")
             }
-            try checkFileKeys(data, path: path)
-            do {
-                providers.append(
-                    try await FileProvider<YAMLSnapshot>(
-                        parsingOptions: .init(secretsSpecifier: .specific(["jwt.secret"])),
-                        filePath: FilePath(path)
+            // A file of comments only (the packaged default) has no keys; YAMLSnapshot would refuse it as no mapping.
+            if try checkFileKeys(data, path: path) {
+                do {
+                    providers.append(
+                        try await FileProvider<YAMLSnapshot>(
+                            parsingOptions: .init(secretsSpecifier: .specific(["jwt.secret"])),
+                            filePath: FilePath(path)
+                        )
                     )
-                )
-            } catch {
-                throw ConfigurationError("config file \(path): \(error)")
+                } catch {
+                    throw ConfigurationError("config file \(path): \(error)")
+                }
             }
         }
         let reader = ConfigReader(providers: providers)
@@ -112,15 +114,16 @@ public struct ConfigurationLoader: Sendable {
         }
     }
 
-    /// Refuses keys the file has that Portero does not know (swift-configuration would silently ignore them).
-    private func checkFileKeys(_ data: Data, path: String) throws(ConfigurationError) {
+    /// Refuses keys the file has that Portero does not know (swift-configuration would silently ignore them);
+    /// returns false for an empty document (nothing but comments).
+    private func checkFileKeys(_ data: Data, path: String) throws(ConfigurationError) -> Bool {
         let node: Node?
         do {
             node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self))
         } catch {
             throw ConfigurationError("config file \(path): not valid YAML (\(Self.reason(of: error)))")
         }
-        guard let node else { return }
+        guard let node else { return false }
         guard case .mapping(let mapping) = node else {
             throw ConfigurationError("config file \(path): must be a mapping of keys to values")
         }
@@ -151,6 +154,7 @@ public struct ConfigurationLoader: Sendable {
                 }
             }
         }
+        return true
     }
 
     static func reason(of error: any Error) -> String {
