@@ -38,7 +38,7 @@ install -D -m 0644 packaging/portero.service "$STAGE/lib/systemd/system/portero.
 install -D -m 0644 packaging/portero.socket "$STAGE/lib/systemd/system/portero.socket"
 install -D -m 0644 packaging/portero.sysusers "$STAGE/usr/lib/sysusers.d/portero.conf"
 install -D -m 0644 packaging/portero.tmpfiles "$STAGE/usr/lib/tmpfiles.d/portero.conf"
-install -D -m 0644 etc/portero.yaml "$STAGE/etc/portero/portero.yaml"
+install -D -m 0640 etc/portero.yaml "$STAGE/etc/portero/portero.yaml"
 install -D -m 0644 README.md "$STAGE/usr/share/doc/portero/README.md"
 
 # Shared-library dependencies of the binary (libsystemd0, libargon2-1, libc6, …), as dpkg-shlibdeps sees them.
@@ -68,6 +68,7 @@ cat > "$STAGE/DEBIAN/postinst" <<'SCRIPT'
 set -e
 if [ "$1" = configure ]; then
     systemd-sysusers /usr/lib/sysusers.d/portero.conf
+    chgrp portero /etc/portero/portero.yaml  # 0640 root:portero: it may hold jwt.secret
     systemd-tmpfiles --create /usr/lib/tmpfiles.d/portero.conf || true
     # The unit loads the HS256 secret as the credential jwt-secret; create it once.
     if [ ! -e /etc/portero/jwt-secret ]; then
