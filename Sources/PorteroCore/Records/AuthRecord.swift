@@ -139,11 +139,14 @@ public enum AuthRecord: StoreRecord, Equatable {
         public var at: Date
         public var failures: Int
         public var lockedUntil: Date?
-        public init(emailKey: String, at: Date, failures: Int, lockedUntil: Date?) {
+        /// When the entry's window (or lock) runs out; nil in records written before windows.
+        public var expiresAt: Date?
+        public init(emailKey: String, at: Date, failures: Int, lockedUntil: Date?, expiresAt: Date? = nil) {
             self.emailKey = emailKey
             self.at = at
             self.failures = failures
             self.lockedUntil = lockedUntil
+            self.expiresAt = expiresAt
         }
     }
 
