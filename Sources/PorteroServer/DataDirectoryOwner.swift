@@ -14,7 +14,7 @@ public enum DataDirectoryOwner {
     /// - Important: call it before anything else opens files in the directory; it cannot be undone.
     public static func adopt(_ directory: String, command: String) throws {
         guard geteuid() == 0 else { return }
-        var info = stat()
+        var info = Glibc.stat()
         guard stat(directory, &info) == 0, info.st_uid != 0 else { return }
         let (uid, gid) = (info.st_uid, info.st_gid)
         let name = userName(uid)
@@ -41,9 +41,9 @@ public enum DataDirectoryOwner {
         var path = String(cString: resolved)
         while path != "/" {
             path = (path as NSString).deletingLastPathComponent
-            var info = stat()
+            var info = Glibc.stat()
             guard stat(path, &info) == 0 else { return false }
-            let bit: mode_t = info.st_uid == uid ? S_IXUSR : info.st_gid == gid ? S_IXGRP : S_IXOTH
+            let bit = mode_t(info.st_uid == uid ? S_IXUSR : info.st_gid == gid ? S_IXGRP : S_IXOTH)
             if info.st_mode & bit == 0 { return false }
         }
         return true

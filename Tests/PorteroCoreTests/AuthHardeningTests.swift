@@ -100,6 +100,7 @@ struct AuthHardeningTests {
         await #expect(throws: PorteroError.self) { _ = try await harness.login("ana@example.com") }
         do {
             try await harness.changePassword(auth, current: "correct horse battery", new: new, caller: harness.caller())
+            Issue.record("a locked account changed its password")
         } catch let error as PorteroError {
             #expect(error.code == .accountLocked)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import PorteroTestSupport
 import Testing
 
@@ -202,7 +203,7 @@ struct HardeningTests {
         let keys = try FileManager.default.contentsOfDirectory(atPath: data + "/keys")
         #expect(!keys.isEmpty)
         for name in keys + [""] {
-            var info = stat()
+            var info = Glibc.stat()
             #expect(lstat(data + "/keys/" + name, &info) == 0)
             #expect(info.st_uid == nobody, "\(name) belongs to the directory's owner, not root")
         }
@@ -220,7 +221,7 @@ struct HardeningTests {
     }
 
     static func mode(_ path: String) throws -> mode_t {
-        var info = stat()
+        var info = Glibc.stat()
         guard stat(path, &info) == 0 else { throw TestClientError("stat \(path)") }
         return info.st_mode & 0o7777
     }

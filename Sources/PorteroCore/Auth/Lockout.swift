@@ -34,7 +34,7 @@ public struct Lockout: Sendable {
     public func failure(emailKey: String, previous: LockoutEntry?, now: Date) -> (
         record: AuthRecord, lockedUntil: Date?
     ) {
-        let inForce = lockedUntil(previous, now: now)
+        let inForce = self.lockedUntil(previous, now: now)
         let failures = (inForce != nil ? previous?.failures ?? 0 : countedFailures(previous, now: now)) + 1
         let lockedUntil =
             inForce ?? (failures >= maxFailures ? now.addingTimeInterval(TimeInterval(duration.seconds)) : nil)
