@@ -192,4 +192,33 @@ struct AuthHardeningTests {
         _ = try await harness.store.snapshot()
         #expect(await harness.store.state.lockouts.isEmpty)
     }
+    @Test func addressesWithoutAnAccountAreKeptOnlyAsAKeyedHash() async throws {
+        let harness = try await AuthHarness(configuration: .init(lockoutMaxFailures: 3))
+        let ana = try await harness.verifiedUser("ana@example.com")
+        for address in ["ana@example.com", "ghost@example.com"] {
+            await #expect(throws: PorteroError.self) { _ = try await harness.login(address, "nope nope") }
+        }
+        var keys = Array(await harness.store.state.lockouts.keys)
+        #expect(keys.contains("ana@example.com"))
+        #expect(!keys.contains { $0.contains("ghost") })
+        #expect(keys.filter { $0.hasPrefix(Lockout.hashedKeyPrefix) }.count == 1)
+        #expect(await harness.auth.lockoutEntry(emailKey: "ghost@example.com")?.failures == 1)
+        // The hashed entry counts like any other: two more failures lock the unknown address.
+        for _ in 0..<2 {
+            await #expect(throws: PorteroError.self) { _ = try await harness.login("ghost@example.com", "nope nope") }
+        }
+        #expect(await harness.auth.lockoutEntry(emailKey: "ghost@example.com")?.lockedUntil != nil)
+        // A plain entry whose account is gone, and one written before addresses were hashed, leave at the snapshot.
+        try await harness.store.write { transaction in
+            transaction.append(.userDeleted(.init(userID: ana.user.id, at: transaction.now)))
+            transaction.append(
+                .loginFailed(
+                    .init(
+                        emailKey: "legacy@example.com", at: transaction.now, failures: 1, lockedUntil: nil,
+                        expiresAt: transaction.now.addingTimeInterval(3600))))
+        }
+        _ = try await harness.store.snapshot()
+        keys = Array(await harness.store.state.lockouts.keys)
+        #expect(keys.count == 1 && keys.allSatisfy { $0.hasPrefix(Lockout.hashedKeyPrefix) })
+    }
 }

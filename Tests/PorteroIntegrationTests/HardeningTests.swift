@@ -146,20 +146,48 @@ struct HardeningTests {
         }
     }
 
+    @Test("the lockout state keeps an address without an account only as a keyed hash, on disk too")
+    func unknownAddressesHashed() async throws {
+        try await withDaemon(arguments: ["--rate-login", "0", "--lockout-max-failures", "2"]) { daemon in
+            let client = Client(endpoint: try daemon.tcp, daemon: daemon)
+            var statuses: [Int] = []
+            for _ in 0..<3 {
+                let login = try await client.post(
+                    "/login", ["email": "ghost.trial@example.com", "password": "guess guess guess"])
+                statuses.append(Int(login.status))
+            }
+            #expect(statuses == [401, 401, 423], "an unknown address still locks")
+            var files: [String] = []
+            let walker = FileManager.default.enumerator(atPath: daemon.dataDirectory)
+            while let name = walker?.nextObject() as? String {
+                var info = Glibc.stat()
+                let path = daemon.dataDirectory + "/" + name
+                if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG { files.append(path) }
+            }
+            let stored = try files.map { try String(contentsOfFile: $0, encoding: .isoLatin1) }.joined()
+            #expect(stored.contains("\"login.failed\""), "the failures were written")
+            #expect(stored.contains("hmac-sha256:"))
+            #expect(!stored.contains("ghost.trial"), "the address itself is nowhere in the data directory")
+        }
+    }
+
     @Test("planted symlinks: LOCK and the .broken copy are never followed")
     func plantedSymlinks() async throws {
         let outside = try TestDirectory("outside")
         defer { outside.remove() }
         let target = try outside.write("precious", "do not touch\n", permissions: 0o644)
 
-        // A LOCK that points elsewhere: start-up and check refuse; the target keeps its mode.
+        // A LOCK that points elsewhere: --repair (which takes the lock) refuses, naming it; a plain check reads
+        // without the lock, as it does when the lock file cannot be opened. The target keeps its mode either way.
         let daemon = try PorteroProcess()
         defer { daemon.directory.remove() }
         try FileManager.default.createDirectory(atPath: daemon.dataDirectory, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: daemon.dataDirectory + "/LOCK", withDestinationPath: target)
+        let repair = try await PorteroProcess.run(["check", "--repair", "--data-dir", daemon.dataDirectory])
+        #expect(repair.status != 0)
+        #expect((repair.stderr + repair.stdout).contains("LOCK"), "\(repair.stderr)\(repair.stdout)")
         let check = try await PorteroProcess.run(["check", "--data-dir", daemon.dataDirectory])
-        #expect(check.status != 0)
-        #expect((check.stderr + check.stdout).contains("LOCK"))
+        #expect(check.status == 0, "\(check.stderr)\(check.stdout)")
         #expect(try Self.mode(target) == 0o644)
 
         // A dangling .broken link: --repair writes its copy beside it, never through it.

@@ -38,7 +38,7 @@ extension AuthService {
         // Reserve before reading the failure count (see LoginAttemptGate).
         var ticket = lockout.isEnabled ? await loginGate.reserve(emailKey) : nil
         let state = await store.state
-        let entry = state.lockouts[emailKey]
+        let entry = state.lockouts[lockout.stateKey(emailKey, in: state)]
         if let until = lockout.lockedUntil(entry, now: now) {
             if let ticket { await loginGate.release(ticket, failed: false) }
             throw Lockout.locked(until: until)
@@ -71,7 +71,8 @@ extension AuthService {
     private func checkPassword(
         email: Email, password: String, state: AuthState, caller: Caller, now: Date, failed: inout Bool
     ) async throws -> SignedIn {
-        let user = state.user(emailKey: email.key)
+        // An account past `registration.unverified_ttl` is gone, whether or not a snapshot has dropped it yet.
+        let user = state.user(emailKey: email.key).flatMap { $0.isExpiredUnverified(at: now) ? nil : $0 }
         let hasher = self.hasher
         let normalized = PasswordPolicy.normalize(password)
         let matched = try await hashing {
@@ -113,6 +114,12 @@ extension AuthService {
         return try await signIn(user: current, sessionID: session.id, refreshToken: refreshToken, now: now)
     }
 
+    /// The lockout entry of an address now, wherever the state keeps it (``Lockout/stateKey(_:in:)``).
+    public func lockoutEntry(emailKey: String) async -> LockoutEntry? {
+        let state = await store.state
+        return state.lockouts[lockout.stateKey(emailKey, in: state)]
+    }
+
     /// Counts a failed login for the email (known or not) and locks it at `lockout.max_failures`.
     /// - Parameter reason: logged with the event (`wrong_password`, `unknown_email`, `password_change`).
     func recordFailure(emailKey: String, userID: UUID?, caller: Caller, now: Date, reason: String) async throws {
@@ -122,8 +129,8 @@ extension AuthService {
         }
         let lockout = self.lockout
         let lockedUntil = try await write(caller.logger) { transaction -> Date? in
-            let failure = lockout.failure(
-                emailKey: emailKey, previous: transaction.state.lockouts[emailKey], now: now)
+            let key = lockout.stateKey(emailKey, in: transaction.state)
+            let failure = lockout.failure(emailKey: key, previous: transaction.state.lockouts[key], now: now)
             transaction.append(failure.record)
             return failure.lockedUntil
         }
@@ -138,8 +145,8 @@ extension AuthService {
     {
         let lockout = self.lockout
         let (lockedUntil, recorded) = try await write(caller.logger) { transaction -> (Date, Bool) in
-            let refusal = lockout.refusal(
-                emailKey: emailKey, previous: transaction.state.lockouts[emailKey], now: now)
+            let key = lockout.stateKey(emailKey, in: transaction.state)
+            let refusal = lockout.refusal(emailKey: key, previous: transaction.state.lockouts[key], now: now)
             guard let record = refusal.record else { return (refusal.lockedUntil, false) }
             transaction.append(record)
             return (refusal.lockedUntil, true)

@@ -57,7 +57,8 @@ public struct AuthService: Sendable {
         self.codes = OneTimeCodes(
             key: codeKey, ttl: configuration.codeTTL, maxAttempts: configuration.codeMaxAttempts)
         self.lockout = Lockout(
-            maxFailures: configuration.lockoutMaxFailures, duration: configuration.lockoutDuration)
+            maxFailures: configuration.lockoutMaxFailures, duration: configuration.lockoutDuration,
+            addressKey: codeKey)
         self.mail = mail
         self.mailQueued = mailQueued
         self.configuration = configuration

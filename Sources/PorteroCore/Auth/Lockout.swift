@@ -5,13 +5,32 @@ public import Foundation
 /// checked; a successful login, a password reset or an admin unlock clears it; after a lock expires the count
 /// starts again. The count has a window of `duration` too: failures further apart than that do not add up, and an
 /// entry leaves the state (at the next snapshot) when its window or its lock has run out.
+///
+/// The state keys an entry by the account's email key; an address without an account only by a keyed hash
+/// (``stateKey(_:in:)``, SPEC §4), so the store never lists the addresses that someone tried.
 public struct Lockout: Sendable {
     public let maxFailures: Int
     public let duration: TimeSpan
+    /// The HMAC key of the entries of addresses without an account (never logged).
+    private let addressKey: [UInt8]
 
-    public init(maxFailures: Int, duration: TimeSpan) {
+    /// How a state key that is a keyed hash, not an email key, begins (an email key always holds an `@`).
+    public static let hashedKeyPrefix = "hmac-sha256:"
+
+    /// - Parameter addressKey: the HMAC key that hides addresses without an account (the daemon's code key; the
+    ///   message is domain-separated).
+    public init(maxFailures: Int, duration: TimeSpan, addressKey: [UInt8]) {
         self.maxFailures = maxFailures
         self.duration = duration
+        self.addressKey = addressKey
+    }
+
+    /// The key of an address's entry in `state.lockouts`: its email key while an account holds it, else
+    /// `hmac-sha256:` and the HMAC-SHA256 of `lockout/<email key>`, lowercase hex. An entry kept in plain for an
+    /// account that is gone leaves at the next snapshot (``AuthState/compacted(now:)``).
+    public func stateKey(_ emailKey: String, in state: AuthState) -> String {
+        if state.user(emailKey: emailKey) != nil { return emailKey }
+        return Self.hashedKeyPrefix + Secrets.hmacHex(key: addressKey, "lockout/" + emailKey)
     }
 
     /// Whether lockout is on.

@@ -135,6 +135,8 @@ public enum AuthRecord: StoreRecord, Equatable {
     }
 
     public struct LoginFailure: Codable, Sendable, Equatable {
+        /// The lockout state key (``Lockout/stateKey(_:in:)``): the account's email key, or a keyed hash of an
+        /// address without an account.
         public var emailKey: String
         public var at: Date
         public var failures: Int

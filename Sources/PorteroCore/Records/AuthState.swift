@@ -153,14 +153,19 @@ public struct AuthState: StoreStateProtocol, Equatable {
                 state.sessionIDsByToken[session.tokenDigest] = nil
             }
         }
-        state.codes = codes.filter { $0.value.expiresAt > now }
+        state.codes = state.codes.filter { $0.value.expiresAt > now }
         for session in sessions.values where session.expiresAt <= now {
             state.sessions[session.id] = nil
             state.sessionIDsByToken[session.tokenDigest] = nil
         }
         state.spentTokens = spentTokens.filter { $0.value.expiresAt > now }
         state.revokedTokenIDs = revokedTokenIDs.filter { $0.value > now }
-        state.lockouts = lockouts.filter { !$0.value.isExpired(at: now) }
+        // An entry in plain whose account is gone (or that was written before unknown addresses were hashed)
+        // leaves too: only accounts' addresses are kept in plain (SPEC §4).
+        state.lockouts = lockouts.filter { key, entry in
+            !entry.isExpired(at: now)
+                && (key.hasPrefix(Lockout.hashedKeyPrefix) || state.userIDsByEmail[key] != nil)
+        }
         return state
     }
 
