@@ -68,7 +68,8 @@ cat > "$STAGE/DEBIAN/postinst" <<'SCRIPT'
 set -e
 if [ "$1" = configure ]; then
     systemd-sysusers /usr/lib/sysusers.d/portero.conf
-    chgrp portero /etc/portero/portero.yaml  # 0640 root:portero: it may hold jwt.secret
+    # 0640 root:portero: it may hold jwt.secret (an admin may have removed the conffile: nothing to do then).
+    if [ -e /etc/portero/portero.yaml ]; then chgrp portero /etc/portero/portero.yaml; fi
     systemd-tmpfiles --create /usr/lib/tmpfiles.d/portero.conf || true
     # The unit loads the HS256 secret as the credential jwt-secret; create it once.
     if [ ! -e /etc/portero/jwt-secret ]; then

@@ -171,6 +171,41 @@ struct HardeningTests {
         }
     }
 
+    @Test("session.max_age ends a rotated session; expired lockout entries and unverified accounts leave the snapshot")
+    func lifetimes() async throws {
+        let daemon = try PorteroProcess(arguments: [
+            "--rate-login", "0", "--rate-register", "0", "--session-max-age", "4s", "--lockout-duration", "2s",
+            "--registration-unverified-ttl", "2s",
+        ])
+        defer { daemon.directory.remove() }
+        try await daemon.startAndWait()
+        let client = Client(endpoint: try daemon.tcp, daemon: daemon)
+        let loginAt = ContinuousClock.now
+        let ana = try await client.verifiedUser("ana@example.com", password: "the right password")
+        let first = try #require(ana.json?["refresh_token"] as? String)
+        let failed = try await client.post("/login", ["email": "ghost@example.com", "password": "guess guess guess"])
+        #expect(failed.status == 401)
+        let pending = try await client.post("/register", ["email": "late@example.com", "password": "never verified 1"])
+        #expect(pending.status == 201)
+        // A rotation slides the session by refresh_ttl (30d), but never past 4 s after the login.
+        let rotated = try await client.post("/refresh", ["refresh_token": first])
+        #expect(rotated.status == 200, "\(rotated.text)")
+        let second = try #require(rotated.json?["refresh_token"] as? String)
+        try await Task.sleep(until: loginAt + .milliseconds(4500))
+        let ended = try await client.post("/refresh", ["refresh_token": second])
+        #expect(ended.status == 401, "\(ended.text)")
+        #expect(try await client.get("/verification-status?email=late@example.com").status == 404)
+        // The snapshot taken at SIGTERM keeps the verified account and drops what ran out.
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.waitForExit() == 0)
+        let names = try FileManager.default.contentsOfDirectory(atPath: daemon.dataDirectory)
+        let newest = try #require(names.filter { $0.hasPrefix("snapshot-") && $0.hasSuffix(".json") }.sorted().last)
+        let snapshot = try String(contentsOfFile: daemon.dataDirectory + "/" + newest, encoding: .utf8)
+        #expect(snapshot.contains("ana@example.com"))
+        #expect(!snapshot.contains("late@example.com"), "the unverified account is gone")
+        #expect(!snapshot.contains("hmac-sha256:"), "the lockout entry ran out with its window")
+    }
+
     @Test("planted symlinks: LOCK and the .broken copy are never followed")
     func plantedSymlinks() async throws {
         let outside = try TestDirectory("outside")

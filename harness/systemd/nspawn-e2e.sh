@@ -68,6 +68,8 @@ step "container booted (its PID 1 is host pid $INIT)"
 IN dpkg -i /opt/portero.deb >"$W/dpkg.log" 2>&1 || { cat "$W/dpkg.log" >&2; fail "dpkg -i"; }
 IN id portero >/dev/null || fail "the package did not create the portero user"
 [ "$(IN stat -c %a /etc/portero/jwt-secret)" = 600 ] || fail "jwt-secret credential missing or not 0600"
+[ "$(IN stat -c '%a %U:%G' /etc/portero/portero.yaml)" = "640 root:portero" ] \
+    || fail "portero.yaml is $(IN stat -c '%a %U:%G' /etc/portero/portero.yaml), not 640 root:portero"
 [ "$(IN systemctl is-enabled portero.service || true)" = disabled ] || fail "the package enabled portero.service"
 [ "$(IN systemctl is-active portero.socket || true)" = inactive ] || fail "the package started portero.socket"
 step "package installed; nothing enabled or started"
