@@ -29,6 +29,21 @@ public enum DataDirectoryOwner {
         }
     }
 
+    /// Refuses to run the daemon as root on a data directory that belongs to another user: every file it made there
+    /// would be root's, which that user's daemon could then not read. Does nothing when not root, when the
+    /// directory is root's or not there yet.
+    ///
+    /// - Throws: ``DaemonError`` naming the owner and how to run the daemon as that user.
+    public static func refuseForeign(_ directory: String) throws {
+        guard geteuid() == 0 else { return }
+        var info = Glibc.stat()
+        guard stat(directory, &info) == 0, info.st_uid != 0 else { return }
+        let name = userName(info.st_uid)
+        throw DaemonError(
+            "\(directory) belongs to \(name): run the daemon as that user, e.g. `systemctl start portero` or "
+                + "`sudo -u \(name) portero serve --data-dir \(directory)`, not as root")
+    }
+
     private static func userName(_ uid: uid_t) -> String {
         guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "#\(uid)" }
         return String(cString: name)

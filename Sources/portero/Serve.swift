@@ -21,6 +21,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = try await CommandSupport.loadConfiguration(flags)
         let logger = CommandSupport.bootstrapLogging(configuration)
         do {
+            try DataDirectoryOwner.refuseForeign(configuration.dataDirectory)
             try await PorteroDaemon(configuration: configuration, logger: logger).run()
         } catch let error as ConfigurationError {
             // A file a key names (tls.certificate, tls.key) that does not load: like any configuration error.

@@ -263,6 +263,12 @@ struct HardeningTests {
         chown(data, nobody, gid_t(nobody))
         let rotated = try await PorteroProcess.run(["keys", "rotate", "--data-dir", data, "--jwt-algorithm", "EdDSA"])
         #expect(rotated.status == 0, "\(rotated.stdout)\(rotated.stderr)")
+        // The daemon does not switch (it may need root for its listeners): it refuses, saying how to run it.
+        let serve = try await PorteroProcess.run(
+            ["serve", "--data-dir", data, "--listen", "", "--socket", open.file("refused.sock")],
+            timeout: .seconds(20))
+        #expect(serve.status != 0)
+        #expect(serve.stderr.contains("sudo -u"), "\(serve.stderr)")
         let keys = try FileManager.default.contentsOfDirectory(atPath: data + "/keys")
         #expect(!keys.isEmpty)
         for name in keys + [""] {
