@@ -84,6 +84,7 @@ let package = Package(
             name: "PorteroMail",
             dependencies: [
                 "PorteroCore",
+                "PorteroFormat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -61,7 +61,7 @@ install -D -m 0644 packaging/portero.service "$STAGE/lib/systemd/system/portero.
 install -D -m 0644 packaging/portero.socket "$STAGE/lib/systemd/system/portero.socket"
 install -D -m 0644 packaging/portero.sysusers "$STAGE/usr/lib/sysusers.d/portero.conf"
 install -D -m 0644 packaging/portero.tmpfiles "$STAGE/usr/lib/tmpfiles.d/portero.conf"
-install -D -m 0644 etc/portero.yaml "$STAGE/etc/portero/portero.yaml"
+install -D -m 0640 etc/portero.yaml "$STAGE/etc/portero/portero.yaml"
 install -D -m 0644 README.md "$STAGE/usr/share/doc/portero/README.md"
 install -D -m 0644 packaging/debian/copyright "$STAGE/usr/share/doc/portero/copyright"
 install -D -m 0644 packaging/debian/lintian-overrides "$STAGE/usr/share/lintian/overrides/portero"

@@ -4,7 +4,9 @@ public import Foundation
 /// `limit.window`. Refused requests are not counted, so a client that waits for `retryAfter` gets through.
 ///
 /// Memory is bounded: each key keeps at most `limit.count` timestamps, and at most ``maximumKeys`` keys are
-/// tracked; when a new key would exceed that, the key used least recently is dropped.
+/// tracked. A key is forgotten only once its window has emptied, so a flood of other keys never resets a limited
+/// key: when the table is full, keys whose window has run out go first, and if none has, the request that needs a
+/// new key is refused (fail closed, ``Decision/tableFull``) until one runs out.
 public actor RateLimiter {
     /// What one request was told.
     public struct Decision: Sendable, Equatable {
@@ -17,19 +19,27 @@ public actor RateLimiter {
         /// `X-RateLimit-Reset`: whole seconds until the window frees a slot (0 when no slot is taken).
         /// For a refused request this is also `Retry-After`.
         public let reset: Int
+        /// Refused because the table of keys is full of live windows, not because this key's window is.
+        public let tableFull: Bool
+        /// Set on the first refusal for a full table in a minute: the one to log.
+        public let reportFull: Bool
 
-        public init(allowed: Bool, limit: Int, remaining: Int, reset: Int) {
+        public init(
+            allowed: Bool, limit: Int, remaining: Int, reset: Int, tableFull: Bool = false, reportFull: Bool = false
+        ) {
             self.allowed = allowed
             self.limit = limit
             self.remaining = remaining
             self.reset = reset
+            self.tableFull = tableFull
+            self.reportFull = reportFull
         }
     }
 
     /// One key's accepted requests, oldest first.
     private struct Window {
         var times: [Date]
-        /// Position in the use order, for least-recently-used eviction.
+        /// Position in the order of last accepted requests.
         var stamp: UInt64
     }
 
@@ -37,10 +47,13 @@ public actor RateLimiter {
     /// The most keys tracked at once.
     public nonisolated let maximumKeys: Int
     private var windows: [String: Window] = [:]
-    /// Keys in the order they were last used; entries whose stamp is stale are skipped (lazy deletion).
+    /// Keys in the order of their last accepted request (so the first live entry's window runs out first); entries
+    /// whose stamp is stale are skipped (lazy deletion).
     private var useOrder: [(key: String, stamp: UInt64)] = []
     private var useOrderStart = 0
     private var nextStamp: UInt64 = 0
+    /// When a full table was last reported.
+    private var lastFullReport: Date?
 
     /// - Parameters:
     ///   - limit: the rate; must not be ``RateLimit/off`` (an off limit needs no limiter).
@@ -64,11 +77,14 @@ public actor RateLimiter {
         } else {
             window.times.removeAll()
         }
+        if windows[key] == nil, !makeRoom(now: now) { return full(now: now) }
         let allowed = window.times.count < limit.count
         if allowed {
-            if windows[key] == nil { makeRoom() }
             // A clock that stepped back must not make the log unsorted.
             window.times.append(max(now, window.times.last ?? now))
+            nextStamp += 1
+            window.stamp = nextStamp
+            useOrder.append((key, nextStamp))
         }
         let reset = window.times.first.map { Self.wholeSeconds(until: $0.addingTimeInterval(windowLength), from: now) }
         let decision = Decision(
@@ -77,15 +93,8 @@ public actor RateLimiter {
             remaining: max(0, limit.count - window.times.count),
             reset: reset ?? 0
         )
-        if window.times.isEmpty {
-            windows[key] = nil
-        } else {
-            nextStamp += 1
-            window.stamp = nextStamp
-            windows[key] = window
-            useOrder.append((key, nextStamp))
-            compactUseOrderIfNeeded()
-        }
+        windows[key] = window.times.isEmpty ? nil : window
+        compactUseOrderIfNeeded()
         return decision
     }
 
@@ -94,15 +103,35 @@ public actor RateLimiter {
         max(1, Int(date.timeIntervalSince(now).rounded(.up)))
     }
 
-    /// Makes room for one more key by dropping the least recently used ones (keys whose window has emptied come
-    /// first in that order: they have not been used for a whole window).
-    private func makeRoom() {
+    /// Makes room for one more key by dropping keys whose window has run out, oldest first. False when the table
+    /// is full of live windows.
+    private func makeRoom(now: Date) -> Bool {
+        let windowStart = now.addingTimeInterval(-TimeInterval(limit.window.seconds))
         while windows.count >= maximumKeys, useOrderStart < useOrder.count {
             let (key, stamp) = useOrder[useOrderStart]
+            guard let window = windows[key], window.stamp == stamp else {
+                useOrderStart += 1
+                continue
+            }
+            // The oldest live entry: if its newest request is still in the window, so is every other key's.
+            guard let newest = window.times.last, newest <= windowStart else { break }
+            windows[key] = nil
             useOrderStart += 1
-            if windows[key]?.stamp == stamp { windows[key] = nil }
         }
         compactUseOrderIfNeeded()
+        return windows.count < maximumKeys
+    }
+
+    /// The refusal of a request that needs a new key while the table is full: retry once the oldest window runs out.
+    private func full(now: Date) -> Decision {
+        let windowLength = TimeInterval(limit.window.seconds)
+        let oldest = useOrder[useOrderStart...].first { windows[$0.key]?.stamp == $0.stamp }
+            .flatMap { windows[$0.key]?.times.last }
+        let reset = oldest.map { Self.wholeSeconds(until: $0.addingTimeInterval(windowLength), from: now) } ?? 1
+        let report = lastFullReport.map { now.timeIntervalSince($0) >= 60 || now < $0 } ?? true
+        if report { lastFullReport = now }
+        return Decision(
+            allowed: false, limit: limit.count, remaining: 0, reset: reset, tableFull: true, reportFull: report)
     }
 
     /// Keeps the use-order log proportional to the number of keys.

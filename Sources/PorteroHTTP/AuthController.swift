@@ -16,16 +16,16 @@ public struct AuthController: Sendable {
         routes.post("register") { try await limited(.register, $0, $1, register) }
         routes.post("verify-email") { try await limited(.verify, $0, $1, verifyEmail) }
         routes.post("resend-verification") { try await limited(.resend, $0, $1, resendVerification) }
-        routes.get("verification-status") { request, _ in try await verificationStatus(request) }
+        routes.get("verification-status") { try await limited(.status, $0, $1, verificationStatus) }
         routes.post("login") { try await limited(.login, $0, $1, login) }
         routes.post("refresh") { request, context in try await refresh(request, context) }
         routes.post("logout") { request, context in try await logout(request, context) }
         routes.post("logout-all") { request, context in try await logoutAll(request, context) }
         routes.get("profile") { request, _ in try await profile(request) }
         routes.patch("profile") { request, context in try await updateProfile(request, context) }
-        routes.post("password/change") { request, context in try await changePassword(request, context) }
+        routes.post("password/change") { try await limited(.passwordChange, $0, $1, changePassword) }
         routes.post("password/forgot") { try await limited(.forgot, $0, $1, forgotPassword) }
-        routes.post("password/reset") { request, context in try await resetPassword(request, context) }
+        routes.post("password/reset") { try await limited(.reset, $0, $1, resetPassword) }
         routes.get("sessions") { request, _ in try await listSessions(request) }
         routes.delete("sessions/:id") { request, context in try await deleteSession(request, context) }
         return routes
@@ -76,7 +76,9 @@ public struct AuthController: Sendable {
     }
 
     /// GET /verification-status?email= → `{email, verified}`.
-    func verificationStatus(_ request: Request) async throws -> Response {
+    func verificationStatus(_ request: Request, _ context: AppRequestContext, budget: inout RateBudget) async throws
+        -> Response
+    {
         guard let raw = request.uri.queryParameters["email"].map(String.init), !raw.isEmpty else {
             throw PorteroError.validation(["email": "is required"])
         }
@@ -86,7 +88,7 @@ public struct AuthController: Sendable {
         } catch {
             throw PorteroError.validation(["email": error.reason])
         }
-        let user = try await auth.verificationStatus(email)
+        let user = try await auth.verificationStatus(email, caller: caller(request, context), budget: &budget)
         return try JSONResponse.make(VerificationStatusResponse(email: user.email, verified: user.emailVerified))
     }
 
@@ -146,7 +148,9 @@ public struct AuthController: Sendable {
     }
 
     /// POST /password/change → 200 with new tokens; every other session and access token revoked.
-    func changePassword(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func changePassword(_ request: Request, _ context: AppRequestContext, budget: inout RateBudget) async throws
+        -> Response
+    {
         let authenticated = try await authenticate(request)
         var body = try await JSONBody.parse(request)
         let current = body.string("current_password", required: true)
@@ -154,7 +158,7 @@ public struct AuthController: Sendable {
         try body.finish()
         guard let current, let new else { throw PorteroError.validation([:]) }
         let signedIn = try await auth.changePassword(
-            authenticated, current: current, new: new, caller: caller(request, context))
+            authenticated, current: current, new: new, caller: caller(request, context), budget: &budget)
         return try JSONResponse.make(
             TokenResponse(signedIn, message: "Password changed; other sessions were logged out.", includeUser: false))
     }
@@ -175,14 +179,17 @@ public struct AuthController: Sendable {
     }
 
     /// POST /password/reset `{email, code, new_password}` → 200; all sessions revoked, lockout cleared.
-    func resetPassword(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func resetPassword(_ request: Request, _ context: AppRequestContext, budget: inout RateBudget) async throws
+        -> Response
+    {
         var body = try await JSONBody.parse(request)
         let email = body.email()
         let code = body.code()
         let new = newPassword(body.string("new_password", required: true), field: "new_password", &body)
         try body.finish()
         guard let email, let code, let new else { throw PorteroError.validation([:]) }
-        try await auth.resetPassword(email: email, code: code, new: new, caller: caller(request, context))
+        try await auth.resetPassword(
+            email: email, code: code, new: new, caller: caller(request, context), budget: &budget)
         return try JSONResponse.make(MessageResponse(message: "Password reset; log in with the new password."))
     }
 

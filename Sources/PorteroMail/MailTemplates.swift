@@ -1,5 +1,6 @@
 public import PorteroCore
 public import Foundation
+import PorteroFormat
 
 /// The texts of the messages Portero sends.
 ///
@@ -10,6 +11,8 @@ public enum MailTemplates {
     public static let verificationKind = "verify_email"
     /// The `kind` of a password-reset message.
     public static let passwordResetKind = "reset_password"
+    /// The `kind` of the notice that a password was changed or reset.
+    public static let passwordChangedKind = MailNotice.passwordChanged.rawValue
 
     /// A message carrying an email-verification code.
     ///
@@ -76,6 +79,40 @@ public enum MailTemplates {
             text: text + "\n",
             kind: passwordResetKind,
             code: code,
+            userID: userID,
+            queuedAt: queuedAt
+        )
+    }
+
+    /// The notice that an account's password was changed or reset. It carries no code and no link.
+    ///
+    /// - Parameters:
+    ///   - at: when it happened, shown in UTC.
+    ///   - to: the recipient's address.
+    ///   - id: the message's identifier (becomes part of its `Message-ID`).
+    ///   - userID: the user the message is about.
+    public static func passwordChanged(
+        at: Date,
+        to: String,
+        id: UUID = UUID(),
+        userID: UUID? = nil,
+        queuedAt: Date = Date()
+    ) -> OutboxMail {
+        let text = """
+            The password of your Portero account \(to) was changed at \(UTCTimestamp.seconds(at)).
+
+            If this was you, there is nothing to do.
+
+            If this was not you, someone else knows your password or can read your mail: reset your password now \
+            with "forgot password", and check who can access this mailbox.
+            """
+        return OutboxMail(
+            id: id,
+            to: to,
+            subject: "Your password was changed",
+            text: text + "\n",
+            kind: passwordChangedKind,
+            code: nil,
             userID: userID,
             queuedAt: queuedAt
         )

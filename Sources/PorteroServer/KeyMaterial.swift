@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Logging
 import PorteroCore
 
@@ -81,13 +82,23 @@ enum KeyFiles {
         chmod(path, 0o700)
     }
 
-    /// The file's bytes without a trailing newline; nil when it does not exist.
+    /// The file's bytes without a trailing newline; nil when it does not exist. A symlink is refused, not followed.
     static func read(_ path: String) throws -> [UInt8]? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DaemonError("cannot read \(path)")
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw DaemonError("cannot read \(path): \(String(cString: strerror(errno)))")
         }
-        var bytes = Array(data)
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw DaemonError("cannot read \(path): \(String(cString: strerror(errno)))") }
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+        }
         while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
         return bytes
     }
@@ -105,7 +116,9 @@ enum KeyFiles {
     static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        // A leftover (or planted) temporary is removed, never written through: the new one is O_EXCL.
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw DaemonError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
         if geteuid() == 0, let owner = owner(of: directory), owner.uid != 0 {
             fchown(fd, owner.uid, owner.gid)

@@ -28,6 +28,9 @@ extension PorteroDaemon {
                     ? MailTemplates.verification(code: code, ttl: ttl, to: to)
                     : MailTemplates.passwordReset(code: code, ttl: ttl, to: to)
                 return ComposedMail(subject: mail.subject, text: mail.text)
+            } notice: { _, to, at in
+                let mail = MailTemplates.passwordChanged(at: at, to: to)
+                return ComposedMail(subject: mail.subject, text: mail.text)
             },
             mailQueued: { wake.yield() },
             logger: logger,

@@ -18,9 +18,12 @@ enum POSIXFile {
     /// The outcome of a call that can fail: nil on success, else the errno.
     typealias Failure = Int32?
 
+    /// Opens `path` without following a symlink at its last component (`O_NOFOLLOW`: a planted link is `ELOOP`),
+    /// except for directories, where the data directory itself may be a link (systemd's `DynamicUser` makes one).
     static func open(_ path: String, flags: Int32, mode: mode_t = 0o600) -> (fd: Int32, errno: Int32) {
+        let noFollow = flags & O_DIRECTORY != 0 ? 0 : O_NOFOLLOW
         while true {
-            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+            let fd = Glibc.open(path, flags | O_CLOEXEC | noFollow, mode)
             if fd >= 0 { return (fd, 0) }
             if errno != EINTR { return (-1, errno) }
         }
@@ -117,9 +120,14 @@ enum POSIXFile {
         }
     }
 
-    /// Writes `bytes` to a new file at `path` (mode 0600), fsyncs it and closes it.
-    static func writeNewFile(_ path: String, _ bytes: [UInt8], what: String) throws {
-        let fd = try openOrThrow(path, flags: O_WRONLY | O_CREAT | O_TRUNC, what: what)
+    /// Writes `bytes` to a new file at `path` (mode 0600), fsyncs it and closes it. The file is created with
+    /// `O_EXCL`: whatever is at `path` (a leftover, a planted symlink) is unlinked first when `replacing`, and
+    /// otherwise makes this fail.
+    static func writeNewFile(_ path: String, _ bytes: [UInt8], what: String, replacing: Bool = true) throws {
+        if replacing, let code = remove(path) {
+            throw StoreError.io("cannot remove the old \(what)", path: path, errno: code)
+        }
+        let fd = try openOrThrow(path, flags: O_WRONLY | O_CREAT | O_EXCL, what: what)
         defer { Glibc.close(fd) }
         if let code = writeAll(fd, bytes) {
             throw StoreError.io("cannot write \(what)", path: path, errno: code)
@@ -218,8 +226,15 @@ enum POSIXFile {
         }
     }
 
+    /// The permission bits of `path` itself (a symlink is not followed).
     static func mode(of path: String) -> mode_t? {
         var info = Glibc.stat()
-        return stat(path, &info) == 0 ? info.st_mode & 0o7777 : nil
+        return lstat(path, &info) == 0 ? info.st_mode & 0o7777 : nil
+    }
+
+    /// Whether anything — a file, a directory, a dangling symlink — is at `path` (`lstat`).
+    static func exists(_ path: String) -> Bool {
+        var info = Glibc.stat()
+        return lstat(path, &info) == 0
     }
 }

@@ -80,7 +80,7 @@ public enum StoreChecker {
             let path = tornTail.segment.path
             let copy = try brokenCopyPath(for: path)
             let bytes = try POSIXFile.readFile(path)
-            try POSIXFile.writeNewFile(copy, bytes, what: "copy of the damaged segment")
+            try POSIXFile.writeNewFile(copy, bytes, what: "copy of the damaged segment", replacing: false)
             try POSIXFile.syncDirectoryOrThrow(directory)
             try POSIXFile.truncate(path, to: tornTail.goodEnd)
             report.repairs.append(
@@ -107,8 +107,7 @@ public enum StoreChecker {
     private static func brokenCopyPath(for path: String) throws -> String {
         var candidate = path + ".broken"
         var counter = 1
-        var info = Glibc.stat()
-        while stat(candidate, &info) == 0 {
+        while POSIXFile.exists(candidate) {
             candidate = path + ".broken.\(counter)"
             counter += 1
         }

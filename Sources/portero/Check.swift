@@ -29,6 +29,7 @@ struct Check: AsyncParsableCommand {
         let directory = try await CommandSupport.loadConfiguration(configPath: configPath, values: values).dataDirectory
         let report: CheckReport
         do {
+            try DataDirectoryOwner.adopt(directory, command: "portero check --data-dir \(directory)")
             report = try StoreChecker.check(directory: directory, stateType: AuthState.self, repair: repair)
         } catch {
             throw CommandSupport.fail(String(describing: error))

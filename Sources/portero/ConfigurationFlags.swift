@@ -26,7 +26,9 @@ struct ConfigurationFlags: ParsableArguments {
     @Option(name: .customLong("admin-group"), help: "Overrides the config key admin_group.")
     var adminGroup: String?
 
-    @Option(name: .customLong("trusted-proxies"), help: "Comma-separated CIDRs (or unix) whose X-Forwarded-For is believed.")
+    @Option(
+        name: .customLong("trusted-proxies"), help: "Comma-separated CIDRs (or unix) whose X-Forwarded-For is believed."
+    )
     var trustedProxies: String?
 
     @Option(name: .customLong("issuer"), help: "Overrides the config key issuer.")
@@ -43,6 +45,14 @@ struct ConfigurationFlags: ParsableArguments {
 
     @Option(name: .customLong("refresh-ttl"), help: "Overrides the config key refresh_ttl.")
     var refreshTtl: String?
+
+    @Option(name: .customLong("session-max-age"), help: "Overrides the config key session.max_age.")
+    var sessionMaxAge: String?
+
+    @Option(
+        name: .customLong("registration-unverified-ttl"),
+        help: "Overrides the config key registration.unverified_ttl.")
+    var registrationUnverifiedTtl: String?
 
     @Option(name: .customLong("code-ttl"), help: "Overrides the config key code_ttl.")
     var codeTtl: String?
@@ -120,6 +130,8 @@ struct ConfigurationFlags: ParsableArguments {
         if let value = jwtAlgorithm { values["jwt.algorithm"] = value }
         if let value = accessTtl { values["access_ttl"] = value }
         if let value = refreshTtl { values["refresh_ttl"] = value }
+        if let value = sessionMaxAge { values["session.max_age"] = value }
+        if let value = registrationUnverifiedTtl { values["registration.unverified_ttl"] = value }
         if let value = codeTtl { values["code_ttl"] = value }
         if let value = passwordAlgorithm { values["password.algorithm"] = value }
         if let value = passwordMinLength { values["password.min_length"] = value }

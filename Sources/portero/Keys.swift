@@ -27,6 +27,9 @@ struct Keys: AsyncParsableCommand {
             let configuration = try await CommandSupport.loadConfiguration(flags)
             let outcome: KeyRotation.Outcome
             do {
+                try DataDirectoryOwner.adopt(
+                    configuration.dataDirectory,
+                    command: "portero keys rotate --data-dir \(configuration.dataDirectory)")
                 outcome = try KeyRotation.rotate(
                     configuration: configuration, environment: ProcessInfo.processInfo.environment)
             } catch {

@@ -21,15 +21,18 @@ struct Serve: AsyncParsableCommand {
         let configuration = try await CommandSupport.loadConfiguration(flags)
         let logger = CommandSupport.bootstrapLogging(configuration)
         do {
+            // As root on a directory another user owns: every file the daemon made would be root's (refused).
+            try DataDirectoryOwner.refuseForeign(configuration.dataDirectory)
             try DataDirectoryOwnership.check(directory: configuration.dataDirectory)
-        } catch let problem as DataDirectoryOwnership.Problem {
+        } catch {
             // One line, in the journal under systemd (where `systemctl status` shows it) or on stderr, and in
             // STATUS=; exit 77, which the packaged unit does not restart: every restart would fail the same way.
+            let problem = String(describing: error)
             logger.critical(
-                "\(problem.description)",
+                "\(problem)",
                 metadata: ["event": "data_dir.foreign_owner", "data_dir": .string(configuration.dataDirectory)]
             )
-            _ = Notifier().status("stopped: " + problem.description)
+            _ = Notifier().status("stopped: " + problem)
             throw ExitCode(DataDirectoryOwnership.exitStatus)
         }
         do {

@@ -27,7 +27,11 @@ struct AuthLoginTests {
         // Both counted a failure, known or not.
         let state = await harness.store.state
         #expect(state.lockouts["ana@example.com"]?.failures == 1)
-        #expect(state.lockouts["nobody@example.com"]?.failures == 1)
+        #expect(await harness.auth.lockoutEntry(emailKey: "nobody@example.com")?.failures == 1)
+        // The address without an account is kept only as a keyed hash (SPEC §4).
+        #expect(state.lockouts["nobody@example.com"] == nil)
+        #expect(state.lockouts.keys.filter { $0.hasPrefix(Lockout.hashedKeyPrefix) }.count == 1)
+        #expect(!state.lockouts.keys.contains { $0.contains("nobody") })
     }
 
     @Test func anUnverifiedAccountIsToldOnlyAfterTheRightPassword() async throws {
@@ -72,7 +76,7 @@ struct AuthLoginTests {
             }
         }
         await #expect(throws: PorteroError.self) { try await harness.login("ghost@example.com", "wrong password!") }
-        #expect(await harness.store.state.lockouts["ghost@example.com"]?.lockedUntil != nil)
+        #expect(await harness.auth.lockoutEntry(emailKey: "ghost@example.com")?.lockedUntil != nil)
     }
 
     @Test func parallelAttemptsCannotOutrunTheLockout() async throws {

@@ -15,11 +15,11 @@ struct AuthPasswordTests {
         let auth = try await harness.auth.authenticate(accessToken: ana.accessToken)
         let new = try harness.auth.newPassword("a brand new secret")
         await #expect(throws: PorteroError(.invalidCredentials, "The current password is wrong.")) {
-            _ = try await harness.auth.changePassword(
+            _ = try await harness.changePassword(
                 auth, current: "not it at all", new: new, caller: harness.caller())
         }
         harness.clock.advance(by: 2)
-        let signedIn = try await harness.auth.changePassword(
+        let signedIn = try await harness.changePassword(
             auth, current: "correct horse battery", new: new, caller: harness.caller())
         for token in [ana.accessToken, other.accessToken] {
             await #expect(throws: PorteroError.self) { _ = try await harness.auth.authenticate(accessToken: token) }
@@ -75,7 +75,7 @@ struct AuthPasswordTests {
             try harness.email("ana@example.com"), caller: harness.caller(), budget: &budget)
         let code = try #require(await harness.mailedCode(to: "ana@example.com", .resetPassword))
         harness.clock.advance(by: 2)
-        try await harness.auth.resetPassword(
+        try await harness.resetPassword(
             email: try harness.email("ana@example.com"), code: code,
             new: try harness.auth.newPassword("a brand new secret"),
             caller: harness.caller())
@@ -86,7 +86,7 @@ struct AuthPasswordTests {
         _ = try await harness.login("ana@example.com", "a brand new secret")
         // The code is spent.
         await #expect(throws: Self.wrongCode) {
-            try await harness.auth.resetPassword(
+            try await harness.resetPassword(
                 email: try harness.email("ana@example.com"), code: code,
                 new: try harness.auth.newPassword("yet another secret"), caller: harness.caller())
         }
@@ -95,7 +95,7 @@ struct AuthPasswordTests {
     @Test func anUnknownEmailAnswersLikeAWrongCode() async throws {
         let harness = try await AuthHarness()
         await #expect(throws: Self.wrongCode) {
-            try await harness.auth.resetPassword(
+            try await harness.resetPassword(
                 email: try harness.email("ghost@example.com"), code: "123456",
                 new: try harness.auth.newPassword("a brand new secret"), caller: harness.caller())
         }
@@ -112,12 +112,12 @@ struct AuthPasswordTests {
         let new = try harness.auth.newPassword("a brand new secret")
         for _ in 0..<5 {
             await #expect(throws: Self.wrongCode) {
-                try await harness.auth.resetPassword(
+                try await harness.resetPassword(
                     email: try harness.email("ana@example.com"), code: wrong, new: new, caller: harness.caller())
             }
         }
         await #expect(throws: Self.wrongCode) {
-            try await harness.auth.resetPassword(
+            try await harness.resetPassword(
                 email: try harness.email("ana@example.com"), code: code, new: new, caller: harness.caller())
         }
     }

@@ -27,19 +27,34 @@ struct RateLimiterTests {
         #expect(await limiter.acquire("a", now: start.addingTimeInterval(200)).remaining == 2)
     }
 
-    @Test("memory is bounded: at most maximumKeys tracked, least recently used evicted first")
-    func boundedKeys() async {
+    @Test(
+        "memory is bounded, and a flood of other keys never resets a limited key: full means 429, logged once a minute")
+    func boundedKeysFailClosed() async {
         let limiter = RateLimiter(limit: RateLimit(count: 1, window: TimeSpan(seconds: 3600)), maximumKeys: 100)
-        #expect(await limiter.acquire("keep", now: start).allowed)
+        #expect(await limiter.acquire("victim", now: start).allowed)
+        var refusedForFull = 0
+        var reports = 0
         for index in 0..<10_000 {
-            let now = start.addingTimeInterval(Double(index) / 1000)
-            _ = await limiter.acquire("flood-\(index)", now: now)
-            if index % 50 == 0 { _ = await limiter.acquire("keep", now: now) }  // refused, but used recently
+            let now = start.addingTimeInterval(Double(index) / 100)
+            let decision = await limiter.acquire("flood-\(index)", now: now)
+            if decision.tableFull {
+                #expect(!decision.allowed && decision.reset > 0)
+                refusedForFull += 1
+            }
+            if decision.reportFull { reports += 1 }
             #expect(await limiter.trackedKeys <= 100)
         }
-        // "keep" stayed (recently used), so it is still refused; an early flood key was evicted.
-        #expect(await !limiter.acquire("keep", now: start.addingTimeInterval(20)).allowed)
-        #expect(await limiter.acquire("flood-0", now: start.addingTimeInterval(20)).allowed)
+        #expect(refusedForFull == 10_000 - 99)
+        // 100 s of flood: the first refusal and one a minute after.
+        #expect(reports == 2)
+        // The victim's window is intact: still limited, not reset by the flood.
+        let victim = await limiter.acquire("victim", now: start.addingTimeInterval(200))
+        #expect(!victim.allowed && !victim.tableFull)
+        // Once windows run out, expired keys make room first, oldest first.
+        let later = start.addingTimeInterval(3600.5)
+        #expect(await limiter.acquire("newcomer", now: later).allowed)
+        #expect(await limiter.acquire("victim", now: later).allowed)
+        #expect(await limiter.trackedKeys <= 100)
         #expect(RateLimiter(limit: RateLimit(count: 1_000_000, window: TimeSpan(seconds: 1))).maximumKeys == 100)
         #expect(RateLimiter(limit: RateLimit(count: 5, window: TimeSpan(seconds: 1))).maximumKeys == 10_000)
     }

@@ -8,7 +8,7 @@ import Testing
 struct KillTests {
     @Test("kill -9 under concurrent registrations loses no acknowledged write", arguments: [1, 2, 3])
     func killNine(cycle: Int) async throws {
-        let daemon = try PorteroProcess(arguments: ["--rate-register", "0"])
+        let daemon = try PorteroProcess(arguments: ["--rate-register", "0", "--rate-verify", "0"])
         try await daemon.startAndWait()
         let endpoint = try daemon.tcp
         let shared = WriterLedger()

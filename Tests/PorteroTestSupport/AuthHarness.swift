@@ -84,6 +84,28 @@ public struct AuthHarness: Sendable {
         return try await auth.verifyEmail(.email(try email(address)), code: code, caller: caller(), budget: &budget)
     }
 
+    /// Changes the password with an unlimited budget.
+    @discardableResult
+    public func changePassword(_ auth: Authenticated, current: String, new: NewPassword, caller: Caller)
+        async throws -> SignedIn
+    {
+        var budget = RateBudget.unlimited(.passwordChange)
+        return try await self.auth.changePassword(auth, current: current, new: new, caller: caller, budget: &budget)
+    }
+
+    /// Resets the password with an unlimited budget.
+    public func resetPassword(email: Email, code: String, new: NewPassword, caller: Caller) async throws {
+        var budget = RateBudget.unlimited(.reset)
+        try await auth.resetPassword(email: email, code: code, new: new, caller: caller, budget: &budget)
+    }
+
+    /// The mails queued to `email` of `kind`, oldest first.
+    public func mails(to email: String, kind: String) async -> [OutboxMail] {
+        await store.state.outbox.values.filter { $0.to == email && $0.kind == kind }.sorted {
+            $0.queuedAt < $1.queuedAt
+        }
+    }
+
     /// Logs in.
     public func login(_ address: String, _ password: String = "correct horse battery", from: String = "192.0.2.1")
         async throws -> SignedIn

@@ -180,6 +180,8 @@ step "trial run as root: user registered and verified, data in /var/lib/portero 
 IN dpkg -i /opt/portero.deb >"$W/dpkg.log" 2>&1 || { cat "$W/dpkg.log" >&2; fail "dpkg -i"; }
 IN id portero >/dev/null || fail "the package did not create the portero user"
 [ "$(IN stat -c %a /etc/portero/jwt-secret)" = 600 ] || fail "jwt-secret credential missing or not 0600"
+[ "$(IN stat -c '%a %U:%G' /etc/portero/portero.yaml)" = "640 root:portero" ] \
+    || fail "portero.yaml is $(IN stat -c '%a %U:%G' /etc/portero/portero.yaml), not 640 root:portero"
 [ "$(IN systemctl is-enabled portero.service || true)" = disabled ] || fail "the package enabled portero.service"
 [ "$(IN systemctl is-active portero.socket || true)" = inactive ] || fail "the package started portero.socket"
 for page in portero.8 portero.yaml.5; do

@@ -1,10 +1,14 @@
 /// The settings of SPEC §2 that the auth use cases apply.
 ///
-/// Keys: `refresh_ttl`, `code_ttl`, `lockout.max_failures`, `lockout.duration`, `rate.login`, `rate.register`,
+/// Keys: `refresh_ttl`, `session.max_age`, `registration.unverified_ttl`, `code_ttl`, `lockout.max_failures`, `lockout.duration`, `rate.login`, `rate.register`,
 /// `rate.verify`, `rate.resend`, `rate.forgot`. PorteroServer reads them (`init(reader:)` there).
 public struct AuthConfiguration: Sendable, Equatable {
     /// How long a refresh session lives after its last rotation.
     public var refreshTTL: TimeSpan
+    /// How long a session lives after its login, whatever its rotations; 0 = no limit.
+    public var sessionMaxAge: TimeSpan
+    /// How long an account may stay unverified before it is removed.
+    public var unverifiedTTL: TimeSpan
     /// How long a one-time code lives.
     public var codeTTL: TimeSpan
     /// Failed logins (per email) that lock it; 0 turns the lockout off.
@@ -18,6 +22,8 @@ public struct AuthConfiguration: Sendable, Equatable {
 
     public init(
         refreshTTL: TimeSpan = .init(seconds: 30 * 86400),
+        sessionMaxAge: TimeSpan = .init(seconds: 90 * 86400),
+        unverifiedTTL: TimeSpan = .init(seconds: 7 * 86400),
         codeTTL: TimeSpan = .init(seconds: 15 * 60),
         lockoutMaxFailures: Int = 5,
         lockoutDuration: TimeSpan = .init(seconds: 86400),
@@ -25,6 +31,8 @@ public struct AuthConfiguration: Sendable, Equatable {
         rates: RateLimits = .off
     ) {
         self.refreshTTL = refreshTTL
+        self.sessionMaxAge = sessionMaxAge
+        self.unverifiedTTL = unverifiedTTL
         self.codeTTL = codeTTL
         self.lockoutMaxFailures = lockoutMaxFailures
         self.lockoutDuration = lockoutDuration

@@ -21,29 +21,53 @@ extension AuthService {
         }
     }
 
-    /// Changes the password after checking the current one: every session and access token is revoked, and a new
-    /// session is signed in. 401 `invalid_credentials` for a wrong current password.
+    /// Changes the password after checking the current one: every session and access token is revoked, a new
+    /// session is signed in, and a notice is mailed. 401 `invalid_credentials` for a wrong current password.
+    ///
+    /// Proving the current password is a login by another door, so it takes the login's rules: a wrong one counts
+    /// as a failed login of the account's address (`login.failed`, reason `password_change`) towards the lockout,
+    /// a locked address answers 423 without a hash, attempts in flight per address are bounded by the lockout, and
+    /// the budget (`rate.login`) is counted per user, so a stolen access token buys neither unlimited guesses nor
+    /// the hashing pool.
     public func changePassword(
-        _ auth: Authenticated, current: String, new password: NewPassword, caller: Caller
+        _ auth: Authenticated, current: String, new password: NewPassword, caller: Caller, budget: inout RateBudget
     ) async throws -> SignedIn {
         guard let user = auth.user else { throw PorteroError(.invalidToken, "The access token is invalid.") }
+        try await budget.spend(
+            user.id.uuidString.lowercased(), logger: caller.logger,
+            metadata: Self.identity(userID: user.id, emailKey: user.emailKey).merging(
+                ["remote_addr": .string(caller.address)]) { $1 })
+        let now = clock.now()
         let hasher = self.hasher
         let normalized = PasswordPolicy.normalize(current)
-        let matched = try await hashing { hasher.verify(normalized, against: user.passwordHash) }
-        guard matched else { throw PorteroError(.invalidCredentials, "The current password is wrong.") }
+        try await passwordAttempt(emailKey: user.emailKey, caller: caller, now: now, reason: "password_change") {
+            state, failed in
+            let hash = state.user(id: user.id)?.passwordHash ?? user.passwordHash
+            guard try await hashing({ hasher.verify(normalized, against: hash) }) else {
+                failed = true
+                try await recordFailure(
+                    emailKey: user.emailKey, userID: user.id, caller: caller, now: now, reason: "password_change")
+                throw PorteroError(.invalidCredentials, "The current password is wrong.")
+            }
+        }
         let hash = try await hashing { try hasher.hash(password.normalized) }
-        let now = clock.now()
         let (session, refreshToken) = newSession(for: user, caller: caller, now: now)
+        let notice = self.notices
         let updated = try await write(caller.logger) { transaction -> User in
-            guard transaction.state.user(id: user.id) != nil else {
+            guard let stored = transaction.state.user(id: user.id) else {
                 throw PorteroError(.userNotFound, "The account no longer exists.")
             }
             transaction.append(
                 .userPasswordChanged(.init(userID: user.id, at: now, passwordHash: hash, revokeTokens: true)))
             transaction.append(.tokenRevoked(.init(jti: auth.claims.jti, userID: user.id, expiresAt: auth.expiresAt)))
+            if transaction.state.lockouts[stored.emailKey] != nil {
+                transaction.append(.lockoutCleared(.init(emailKey: stored.emailKey)))
+            }
             transaction.append(.sessionCreated(session))
+            transaction.append(notice.passwordChanged(to: stored, now: now))
             return transaction.state.user(id: user.id) ?? user
         }
+        mailQueued()
         event(
             caller.logger, .info, "password changed", event: "password.changed", userID: user.id,
             emailKey: user.emailKey, remote: caller.address)

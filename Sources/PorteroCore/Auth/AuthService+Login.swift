@@ -16,30 +16,50 @@ extension AuthService {
     {
         try await spendAddress(&budget, caller)
         let now = clock.now()
+        return try await passwordAttempt(emailKey: email.key, caller: caller, now: now, reason: "login") {
+            state, failed in
+            try await checkPassword(
+                email: email, password: password, state: state, caller: caller, now: now, failed: &failed)
+        }
+    }
+
+    /// Runs one attempt to prove a password for `emailKey` (a login or a password change) under the lockout:
+    /// 423 while the address is locked (no password checked), and ``LoginAttemptGate`` so that recorded failures
+    /// plus attempts in flight never exceed `lockout.max_failures` — which also bounds how much of the hashing pool
+    /// one address can hold.
+    /// - Parameters:
+    ///   - reason: what the attempt was, logged with a refusal (`login`, `password_change`).
+    ///   - attempt: checks the password against the state read after the gate; sets `failed` when it recorded a
+    ///     failure.
+    func passwordAttempt<T: Sendable>(
+        emailKey: String, caller: Caller, now: Date, reason: String,
+        _ attempt: (AuthState, inout Bool) async throws -> T
+    ) async throws -> T {
         // Reserve before reading the failure count (see LoginAttemptGate).
-        var ticket = lockout.isEnabled ? await loginGate.reserve(email.key) : nil
+        var ticket = lockout.isEnabled ? await loginGate.reserve(emailKey) : nil
         let state = await store.state
-        let entry = state.lockouts[email.key]
+        let entry = state.lockouts[lockout.stateKey(emailKey, in: state)]
         if let until = lockout.lockedUntil(entry, now: now) {
             if let ticket { await loginGate.release(ticket, failed: false) }
             throw Lockout.locked(until: until)
         }
         if let reserved = ticket {
             let admitted = await loginGate.admit(
-                reserved, recordedFailures: lockout.countedFailures(entry), maximumFailures: lockout.maxFailures)
+                reserved, recordedFailures: lockout.countedFailures(entry, now: now),
+                maximumFailures: lockout.maxFailures)
             guard admitted.admitted else {
                 let until = try await recordRefusal(
-                    email: email, userID: state.user(emailKey: email.key)?.id, caller: caller, now: now)
+                    emailKey: emailKey, userID: state.user(emailKey: emailKey)?.id, caller: caller, now: now,
+                    reason: reason)
                 throw Lockout.locked(until: until)
             }
             ticket = admitted
         }
         var failed = false
         do {
-            let signedIn = try await checkPassword(
-                email: email, password: password, state: state, caller: caller, now: now, failed: &failed)
+            let result = try await attempt(state, &failed)
             if let ticket { await loginGate.release(ticket, failed: false) }
-            return signedIn
+            return result
         } catch {
             if let ticket { await loginGate.release(ticket, failed: failed) }
             throw error
@@ -51,7 +71,8 @@ extension AuthService {
     private func checkPassword(
         email: Email, password: String, state: AuthState, caller: Caller, now: Date, failed: inout Bool
     ) async throws -> SignedIn {
-        let user = state.user(emailKey: email.key)
+        // An account past `registration.unverified_ttl` is gone, whether or not a snapshot has dropped it yet.
+        let user = state.user(emailKey: email.key).flatMap { $0.isExpiredUnverified(at: now) ? nil : $0 }
         let hasher = self.hasher
         let normalized = PasswordPolicy.normalize(password)
         let matched = try await hashing {
@@ -60,7 +81,9 @@ extension AuthService {
         }
         guard let user, matched else {
             failed = true
-            try await recordFailure(email: email, userID: user?.id, caller: caller, now: now)
+            try await recordFailure(
+                emailKey: email.key, userID: user?.id, caller: caller, now: now,
+                reason: user == nil ? "unknown_email" : "wrong_password")
             throw PorteroError(.invalidCredentials, "The email or password is wrong.")
         }
         guard user.emailVerified else {
@@ -91,46 +114,57 @@ extension AuthService {
         return try await signIn(user: current, sessionID: session.id, refreshToken: refreshToken, now: now)
     }
 
+    /// The lockout entry of an address now, wherever the state keeps it (``Lockout/stateKey(_:in:)``).
+    public func lockoutEntry(emailKey: String) async -> LockoutEntry? {
+        let state = await store.state
+        return state.lockouts[lockout.stateKey(emailKey, in: state)]
+    }
+
     /// Counts a failed login for the email (known or not) and locks it at `lockout.max_failures`.
-    private func recordFailure(email: Email, userID: UUID?, caller: Caller, now: Date) async throws {
+    /// - Parameter reason: logged with the event (`wrong_password`, `unknown_email`, `password_change`).
+    func recordFailure(emailKey: String, userID: UUID?, caller: Caller, now: Date, reason: String) async throws {
         guard lockout.isEnabled else {
-            logFailure(email: email, userID: userID, caller: caller, lockedUntil: nil)
+            logFailure(emailKey: emailKey, userID: userID, caller: caller, lockedUntil: nil, reason: reason)
             return
         }
         let lockout = self.lockout
         let lockedUntil = try await write(caller.logger) { transaction -> Date? in
-            let failure = lockout.failure(
-                emailKey: email.key, previous: transaction.state.lockouts[email.key], now: now)
+            let key = lockout.stateKey(emailKey, in: transaction.state)
+            let failure = lockout.failure(emailKey: key, previous: transaction.state.lockouts[key], now: now)
             transaction.append(failure.record)
             return failure.lockedUntil
         }
-        logFailure(email: email, userID: userID, caller: caller, lockedUntil: lockedUntil)
+        logFailure(emailKey: emailKey, userID: userID, caller: caller, lockedUntil: lockedUntil, reason: reason)
     }
 
     /// An attempt the gate refused (failures recorded and in flight already reach `lockout.max_failures`) counts as
     /// one more failure: the email is locked durably now, so the lock holds even if the daemon stops before the
     /// attempts in flight finish. Known and unknown emails take the same path. Returns the lock's end.
-    private func recordRefusal(email: Email, userID: UUID?, caller: Caller, now: Date) async throws -> Date {
+    private func recordRefusal(emailKey: String, userID: UUID?, caller: Caller, now: Date, reason: String)
+        async throws -> Date
+    {
         let lockout = self.lockout
         let (lockedUntil, recorded) = try await write(caller.logger) { transaction -> (Date, Bool) in
-            let refusal = lockout.refusal(
-                emailKey: email.key, previous: transaction.state.lockouts[email.key], now: now)
+            let key = lockout.stateKey(emailKey, in: transaction.state)
+            let refusal = lockout.refusal(emailKey: key, previous: transaction.state.lockouts[key], now: now)
             guard let record = refusal.record else { return (refusal.lockedUntil, false) }
             transaction.append(record)
             return (refusal.lockedUntil, true)
         }
-        logFailure(email: email, userID: userID, caller: caller, lockedUntil: recorded ? lockedUntil : nil)
+        logFailure(
+            emailKey: emailKey, userID: userID, caller: caller, lockedUntil: recorded ? lockedUntil : nil,
+            reason: reason)
         return lockedUntil
     }
 
-    private func logFailure(email: Email, userID: UUID?, caller: Caller, lockedUntil: Date?) {
+    private func logFailure(emailKey: String, userID: UUID?, caller: Caller, lockedUntil: Date?, reason: String) {
         event(
-            caller.logger, .notice, "login failed", event: "login.failed", userID: userID, emailKey: email.key,
-            remote: caller.address)
+            caller.logger, .notice, "login failed", event: "login.failed", userID: userID, emailKey: emailKey,
+            remote: caller.address, ["reason": .string(reason)])
         if let lockedUntil {
             event(
                 caller.logger, .warning, "account locked", event: "account.locked", userID: userID,
-                emailKey: email.key, remote: caller.address,
+                emailKey: emailKey, remote: caller.address,
                 ["locked_until": .string(UTCTimestamp.seconds(lockedUntil))])
         }
     }

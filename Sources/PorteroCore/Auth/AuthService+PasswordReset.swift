@@ -5,7 +5,9 @@ extension AuthService {
     /// Starts a password reset: always the same answer and the same time, known address or not (no enumeration).
     /// The code is issued by the ``PasswordResetWorker`` (issuing is a durable write; an unknown address has
     /// nothing to write), or inline when the service has no queue.
+    /// Counted per email (`rate.forgot`) and per client address (`rate.verify`).
     public func forgotPassword(_ email: Email, caller: Caller, budget: inout RateBudget) async throws {
+        try await spendClientAddress(.forgot, caller)
         try await spendEmail(&budget, emailKey: email.key, caller)
         if let resets {
             if !resets.enqueue(email) {
@@ -35,9 +37,13 @@ extension AuthService {
         if user != nil { mailQueued() }
     }
 
-    /// Sets a new password with a reset code: every session is revoked and the lockout cleared. An unknown email
-    /// answers like a wrong code (400 `invalid_code`); a wrong code costs no password hash.
-    public func resetPassword(email: Email, code: String, new password: NewPassword, caller: Caller) async throws {
+    /// Sets a new password with a reset code: every session is revoked, the lockout cleared and a notice mailed.
+    /// An unknown email answers like a wrong code (400 `invalid_code`); a wrong code costs no password hash. The
+    /// budget (`rate.verify`) counts per client address, before the email is looked at.
+    public func resetPassword(
+        email: Email, code: String, new password: NewPassword, caller: Caller, budget: inout RateBudget
+    ) async throws {
+        try await spendAddress(&budget, caller)
         let now = clock.now()
         let state = await store.state
         guard let user = state.user(emailKey: email.key) else { throw Self.wrongCode }
@@ -55,6 +61,7 @@ extension AuthService {
         }
         let hasher = self.hasher
         let hash = try await hashing { try hasher.hash(password.normalized) }
+        let notices = self.notices
         try await write(caller.logger) { transaction in
             let check = codes.check(code, user: user, purpose: .resetPassword, state: transaction.state, now: now)
             guard check.matched, transaction.state.user(id: user.id) != nil else { throw Self.wrongCode }
@@ -62,7 +69,9 @@ extension AuthService {
             transaction.append(
                 .userPasswordChanged(.init(userID: user.id, at: now, passwordHash: hash, revokeTokens: true)))
             transaction.append(.lockoutCleared(.init(emailKey: user.emailKey)))
+            transaction.append(notices.passwordChanged(to: user, now: now))
         }
+        mailQueued()
         event(
             caller.logger, .info, "password reset", event: "password.reset", userID: user.id, emailKey: user.emailKey,
             remote: caller.address)

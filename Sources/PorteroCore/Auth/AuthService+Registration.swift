@@ -14,7 +14,13 @@ public struct Registered: Sendable {
 }
 
 extension AuthService {
-    /// Registers an account and mails it a 6-digit code. 409 `user_exists` when the address is taken.
+    /// Registers an account and mails it a 6-digit code. 409 `user_exists` only when a verified account holds the
+    /// address.
+    ///
+    /// An address whose account is still unverified is registered over (account pre-hijacking, SPEC §3): the
+    /// pending account is deleted with its codes and its verification tokens' subject, and a new one takes the new
+    /// password and profile, so whoever registered first without reading the mail keeps nothing. The answer is the
+    /// same 201 as for a new address. An unverified account is gone after `registration.unverified_ttl`.
     public func register(
         email: Email,
         password: NewPassword,
@@ -24,26 +30,40 @@ extension AuthService {
     ) async throws -> Registered {
         try await spendAddress(&budget, caller)
         let exists = PorteroError(.userExists, "An account with this email already exists.")
-        if await store.state.user(emailKey: email.key) != nil { throw exists }
+        if let existing = await store.state.user(emailKey: email.key), existing.emailVerified { throw exists }
         let hasher = self.hasher
         let hash = try await hashing { try hasher.hash(password.normalized) }
         let now = clock.now()
         let (codes, mail) = (self.codes, self.mail)
-        let user = try await write(caller.logger) { transaction in
-            guard transaction.state.user(emailKey: email.key) == nil else { throw exists }
-            let user = User(
+        let unverifiedUntil = now.addingTimeInterval(TimeInterval(configuration.unverifiedTTL.seconds))
+        let (user, replaced) = try await write(caller.logger) { transaction -> (User, UUID?) in
+            var replaced: UUID?
+            if let pending = transaction.state.user(emailKey: email.key) {
+                guard !pending.emailVerified else { throw exists }
+                transaction.append(.userDeleted(.init(userID: pending.id, at: now)))
+                replaced = pending.id
+            }
+            var user = User(
                 id: UUID(), email: email, name: profile.nameForNewUser, phone: profile.phoneForNewUser,
                 passwordHash: hash, createdAt: now)
+            user.unverifiedUntil = unverifiedUntil
             transaction.append(.userRegistered(user))
             for record in codes.issue(for: user, purpose: .verifyEmail, now: now, mail: mail) {
                 transaction.append(record)
             }
-            return user
+            return (user, replaced)
         }
         mailQueued()
-        event(
-            caller.logger, .info, "user registered", event: "user.registered", userID: user.id,
-            emailKey: user.emailKey, remote: caller.address)
+        if let replaced {
+            event(
+                caller.logger, .notice, "unverified registration started over", event: "registration.restarted",
+                userID: user.id, emailKey: user.emailKey, remote: caller.address,
+                ["replaced_user_id": .string(replaced.uuidString.lowercased())])
+        } else {
+            event(
+                caller.logger, .info, "user registered", event: "user.registered", userID: user.id,
+                emailKey: user.emailKey, remote: caller.address)
+        }
         let token = try await tokens().issueVerificationToken(userID: user.id, email: user.email, now: now)
         return Registered(user: user, verificationToken: token)
     }
@@ -63,7 +83,7 @@ extension AuthService {
         let codes = self.codes
         let service = self
         let outcome = try await write(caller.logger) { transaction -> VerifyOutcome in
-            let user = try Self.unverifiedUser(account.id, in: transaction.state)
+            let user = try Self.unverifiedUser(account.id, in: transaction.state, now: now)
             let check = codes.check(code, user: user, purpose: .verifyEmail, state: transaction.state, now: now)
             for record in check.records { transaction.append(record) }
             guard check.matched else { return .wrongCode }
@@ -88,12 +108,14 @@ extension AuthService {
         }
     }
 
-    /// Mails a new verification code; the previous one dies. Returns the account.
+    /// Mails a new verification code; the previous one dies. Returns the account. Counted per email
+    /// (`rate.resend`) and per client address (`rate.verify`).
     public func resendVerification(
         _ subject: VerificationSubject,
         caller: Caller,
         budget: inout RateBudget
     ) async throws -> User {
+        try await spendClientAddress(.resend, caller)
         var spent = budget
         defer { budget = spent }
         let account = try await resolve(subject) { emailKey in
@@ -102,7 +124,7 @@ extension AuthService {
         let now = clock.now()
         let (codes, mail) = (self.codes, self.mail)
         let user = try await write(caller.logger) { transaction -> User in
-            let user = try Self.unverifiedUser(account.id, in: transaction.state)
+            let user = try Self.unverifiedUser(account.id, in: transaction.state, now: now)
             for record in codes.issue(for: user, purpose: .verifyEmail, now: now, mail: mail) {
                 transaction.append(record)
             }
@@ -115,9 +137,12 @@ extension AuthService {
         return user
     }
 
-    /// Whether the account of `email` is verified. 404 `user_not_found` (SPEC: this route may tell).
-    public func verificationStatus(_ email: Email) async throws -> User {
-        guard let user = await store.state.user(emailKey: email.key) else {
+    /// Whether the account of `email` is verified. 404 `user_not_found` (SPEC: this route may tell). The budget
+    /// (`rate.verify`) counts per client address, so the route cannot be used to sweep a list of addresses.
+    public func verificationStatus(_ email: Email, caller: Caller, budget: inout RateBudget) async throws -> User {
+        try await spendAddress(&budget, caller)
+        guard let user = await store.state.user(emailKey: email.key), !user.isExpiredUnverified(at: clock.now())
+        else {
             throw PorteroError(.userNotFound, "No account with this email.")
         }
         return user
@@ -144,8 +169,11 @@ extension AuthService {
         }
     }
 
-    private static func unverifiedUser(_ id: UUID, in state: AuthState) throws -> User {
-        guard let user = state.user(id: id) else { throw PorteroError(.userNotFound, "No account with this email.") }
+    /// The account, still unverified and within `registration.unverified_ttl`.
+    private static func unverifiedUser(_ id: UUID, in state: AuthState, now: Date) throws -> User {
+        guard let user = state.user(id: id), !user.isExpiredUnverified(at: now) else {
+            throw PorteroError(.userNotFound, "No account with this email.")
+        }
         guard !user.emailVerified else {
             throw PorteroError(.alreadyVerified, "This email address is already verified.")
         }

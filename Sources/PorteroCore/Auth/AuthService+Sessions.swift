@@ -44,13 +44,14 @@ extension AuthService {
         }
     }
 
-    /// Rotates a refresh token: the presented one is spent and a new one issued, the session's lifetime slides.
+    /// Rotates a refresh token: the presented one is spent and a new one issued, the session's lifetime slides
+    /// (`refresh_ttl`), never past `session.max_age` after its login.
     /// A spent token coming back revokes its whole session (family) and answers 401 `refresh_token_reused`; an
     /// unknown or expired one is 401 `invalid_token`.
     public func refresh(refreshToken token: String, caller: Caller) async throws -> SignedIn {
         let digest = Secrets.sha256Hex(token)
         let now = clock.now()
-        let ttl = TimeInterval(configuration.refreshTTL.seconds)
+        let service = self
         let outcome = try await write(caller.logger) { transaction -> RefreshOutcome in
             if let session = transaction.state.session(tokenDigest: digest) {
                 guard session.expiresAt > now, let user = transaction.state.user(id: session.userID) else {
@@ -62,7 +63,7 @@ extension AuthService {
                     .sessionRotated(
                         .init(
                             sessionID: session.id, newTokenDigest: Secrets.sha256Hex(newToken), at: now,
-                            expiresAt: now.addingTimeInterval(ttl))))
+                            expiresAt: service.sessionExpiry(loggedInAt: session.createdAt, now: now))))
                 return .rotated(user, session.id, newToken)
             }
             if let spent = transaction.state.spentTokens[digest] {

@@ -57,7 +57,8 @@ public struct AuthService: Sendable {
         self.codes = OneTimeCodes(
             key: codeKey, ttl: configuration.codeTTL, maxAttempts: configuration.codeMaxAttempts)
         self.lockout = Lockout(
-            maxFailures: configuration.lockoutMaxFailures, duration: configuration.lockoutDuration)
+            maxFailures: configuration.lockoutMaxFailures, duration: configuration.lockoutDuration,
+            addressKey: codeKey)
         self.mail = mail
         self.mailQueued = mailQueued
         self.configuration = configuration
@@ -125,11 +126,18 @@ public struct AuthService: Sendable {
             userID: user.id,
             tokenDigest: Secrets.sha256Hex(refreshToken),
             createdAt: now,
-            expiresAt: now.addingTimeInterval(TimeInterval(configuration.refreshTTL.seconds)),
+            expiresAt: sessionExpiry(loggedInAt: now, now: now),
             ip: caller.address,
             userAgent: caller.userAgent
         )
         return (session, refreshToken)
+    }
+
+    /// When a session used at `now` expires: `refresh_ttl` later, but never past `session.max_age` after its login.
+    func sessionExpiry(loggedInAt login: Date, now: Date) -> Date {
+        let sliding = now.addingTimeInterval(TimeInterval(configuration.refreshTTL.seconds))
+        guard configuration.sessionMaxAge.seconds > 0 else { return sliding }
+        return min(sliding, login.addingTimeInterval(TimeInterval(configuration.sessionMaxAge.seconds)))
     }
 
     /// Signs the tokens of a session that is already durable.
@@ -189,6 +197,13 @@ public struct AuthService: Sendable {
     func spendAddress(_ budget: inout RateBudget, _ caller: Caller) async throws {
         try await budget.spend(
             caller.addressKey, logger: caller.logger, metadata: ["remote_addr": .string(caller.address)])
+    }
+
+    /// Spends the per-client-address budget of a per-email route (resend, forgot): 429 when it is out. Its
+    /// headers are not shown (the route's own per-email budget is).
+    func spendClientAddress(_ route: LimitedRoute, _ caller: Caller) async throws {
+        var budget = RateBudget(limiter: limiters.clientAddress(route), route: route, now: clock.now())
+        try await spendAddress(&budget, caller)
     }
 
     /// Spends a per-email budget (resend, forgot).

@@ -79,11 +79,24 @@ public struct ComposedMail: Sendable, Equatable {
     }
 }
 
-/// Builds the mail that carries a code (`verify_email` / `reset_password`) to an address.
+/// Builds the mail that carries a code (`verify_email` / `reset_password`) to an address, and the notices that
+/// carry none (``MailNotice``).
 public struct MailComposer: Sendable {
     let compose: @Sendable (_ purpose: CodePurpose, _ code: String, _ to: String) -> ComposedMail
+    let composeNotice: @Sendable (_ notice: MailNotice, _ to: String, _ at: Date) -> ComposedMail
 
-    public init(_ compose: @escaping @Sendable (_ purpose: CodePurpose, _ code: String, _ to: String) -> ComposedMail) {
+    /// - Parameter notice: builds a notice; by default a plain English text.
+    public init(
+        _ compose: @escaping @Sendable (_ purpose: CodePurpose, _ code: String, _ to: String) -> ComposedMail,
+        notice: @escaping @Sendable (_ notice: MailNotice, _ to: String, _ at: Date) -> ComposedMail =
+            MailComposer.plainNotice
+    ) {
         self.compose = compose
+        self.composeNotice = notice
+    }
+
+    /// A notice with a fixed subject and its kind as the text (for tests and callers without templates).
+    public static let plainNotice: @Sendable (MailNotice, String, Date) -> ComposedMail = { notice, _, _ in
+        ComposedMail(subject: notice.rawValue, text: notice.rawValue)
     }
 }

@@ -135,15 +135,20 @@ public enum AuthRecord: StoreRecord, Equatable {
     }
 
     public struct LoginFailure: Codable, Sendable, Equatable {
+        /// The lockout state key (``Lockout/stateKey(_:in:)``): the account's email key, or a keyed hash of an
+        /// address without an account.
         public var emailKey: String
         public var at: Date
         public var failures: Int
         public var lockedUntil: Date?
-        public init(emailKey: String, at: Date, failures: Int, lockedUntil: Date?) {
+        /// When the entry's window (or lock) runs out; nil in records written before windows.
+        public var expiresAt: Date?
+        public init(emailKey: String, at: Date, failures: Int, lockedUntil: Date?, expiresAt: Date? = nil) {
             self.emailKey = emailKey
             self.at = at
             self.failures = failures
             self.lockedUntil = lockedUntil
+            self.expiresAt = expiresAt
         }
     }
 

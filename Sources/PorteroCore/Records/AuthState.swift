@@ -50,13 +50,17 @@ public struct AuthState: StoreStateProtocol, Equatable {
             userIDsByEmail[user.emailKey] = user.id
         case .userVerified(let change):
             users[change.userID]?.emailVerified = true
+            users[change.userID]?.unverifiedUntil = nil
             users[change.userID]?.updatedAt = change.at
         case .userUpdated(let change):
             guard var user = users[change.userID] else { return }
             if let name = change.name { user.name = name.isEmpty ? nil : name }
             if let phone = change.phone { user.phone = phone.isEmpty ? nil : phone }
             if let roles = change.roles { user.roles = roles }
-            if let verified = change.emailVerified { user.emailVerified = verified }
+            if let verified = change.emailVerified {
+                user.emailVerified = verified
+                if verified { user.unverifiedUntil = nil }
+            }
             user.updatedAt = change.at
             users[change.userID] = user
         case .userPasswordChanged(let change):
@@ -114,6 +118,7 @@ public struct AuthState: StoreStateProtocol, Equatable {
             entry.failures = change.failures
             entry.lastFailureAt = change.at
             entry.lockedUntil = change.lockedUntil
+            entry.expiresAt = change.expiresAt
             lockouts[change.emailKey] = entry
         case .lockoutCleared(let change):
             lockouts[change.emailKey] = nil
@@ -137,16 +142,29 @@ public struct AuthState: StoreStateProtocol, Equatable {
 
     public func compacted(now: Date) -> AuthState {
         var state = self
-        state.codes = codes.filter { $0.value.expiresAt > now }
+        for user in users.values where user.isExpiredUnverified(at: now) {
+            state.users[user.id] = nil
+            state.userIDsByEmail[user.emailKey] = nil
+            for purpose in CodePurpose.allCases {
+                state.codes[OneTimeCode.key(userID: user.id, purpose: purpose)] = nil
+            }
+            for session in sessions.values where session.userID == user.id {
+                state.sessions[session.id] = nil
+                state.sessionIDsByToken[session.tokenDigest] = nil
+            }
+        }
+        state.codes = state.codes.filter { $0.value.expiresAt > now }
         for session in sessions.values where session.expiresAt <= now {
             state.sessions[session.id] = nil
             state.sessionIDsByToken[session.tokenDigest] = nil
         }
         state.spentTokens = spentTokens.filter { $0.value.expiresAt > now }
         state.revokedTokenIDs = revokedTokenIDs.filter { $0.value > now }
-        state.lockouts = lockouts.filter { entry in
-            if let until = entry.value.lockedUntil { return until > now }
-            return true
+        // An entry in plain whose account is gone (or that was written before unknown addresses were hashed)
+        // leaves too: only accounts' addresses are kept in plain (SPEC §4).
+        state.lockouts = lockouts.filter { key, entry in
+            !entry.isExpired(at: now)
+                && (key.hasPrefix(Lockout.hashedKeyPrefix) || state.userIDsByEmail[key] != nil)
         }
         return state
     }

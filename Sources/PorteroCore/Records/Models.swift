@@ -19,6 +19,9 @@ public struct User: Sendable, Codable, Equatable {
     public var lastLoginIP: String?
     /// Tokens issued before this instant are revoked (logout-all, password change and reset).
     public var tokensValidAfter: Date?
+    /// An account still unverified at this instant is gone (`registration.unverified_ttl`): use cases treat it as
+    /// absent and the next snapshot drops it. nil for verified accounts and for accounts made before the key.
+    public var unverifiedUntil: Date?
 
     public init(
         id: UUID, email: Email, name: String?, phone: String?, passwordHash: String, roles: [String] = ["user"],
@@ -34,6 +37,14 @@ public struct User: Sendable, Codable, Equatable {
         self.roles = roles
         self.createdAt = createdAt
         self.updatedAt = createdAt
+    }
+}
+
+extension User {
+    /// Whether the account was never verified and its `registration.unverified_ttl` has run out at `now`.
+    public func isExpiredUnverified(at now: Date) -> Bool {
+        guard !emailVerified, let until = unverifiedUntil else { return false }
+        return until <= now
     }
 }
 
@@ -113,11 +124,21 @@ public struct LockoutEntry: Sendable, Codable, Equatable {
     public var failures: Int
     public var lastFailureAt: Date
     public var lockedUntil: Date?
+    /// When the entry's window (or its lock) runs out and it leaves the state; nil in entries written before
+    /// windows existed, which then last only as long as their lock.
+    public var expiresAt: Date?
 
-    public init(failures: Int, lastFailureAt: Date, lockedUntil: Date? = nil) {
+    public init(failures: Int, lastFailureAt: Date, lockedUntil: Date? = nil, expiresAt: Date? = nil) {
         self.failures = failures
         self.lastFailureAt = lastFailureAt
         self.lockedUntil = lockedUntil
+        self.expiresAt = expiresAt
+    }
+
+    /// Whether the entry has run out at `now` (a lock in force never has).
+    public func isExpired(at now: Date) -> Bool {
+        if let lockedUntil, lockedUntil > now { return false }
+        return (expiresAt ?? lockedUntil ?? lastFailureAt) <= now
     }
 }
 

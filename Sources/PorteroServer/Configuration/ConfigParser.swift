@@ -63,8 +63,12 @@ struct ConfigParser {
         return number
     }
 
-    func timeSpan(_ key: String, default fallback: String) throws(ConfigurationError) -> TimeSpan {
+    /// - Parameter zeroIsOff: accept `0` (or `0d`, …) as a span of 0 seconds, which the key reads as "none".
+    func timeSpan(_ key: String, default fallback: String, zeroIsOff: Bool = false) throws(ConfigurationError)
+        -> TimeSpan
+    {
         let value = raw(key) ?? fallback
+        if zeroIsOff, value == "0" || TimeSpan(parsing: value)?.seconds == 0 { return TimeSpan(seconds: 0) }
         guard let span = TimeSpan(parsing: value), span.seconds > 0 else {
             throw bad(key, "\"\(value)\" is not a duration like 30s, 15m, 24h or 30d")
         }
