@@ -82,8 +82,8 @@ public struct PorteroDaemon: Sendable {
                 store: store,
                 mailer: try configuration.mail.makeMailer(logger: logger),
                 wakeups: wakeups,
-                wake: wake,
-                logger: logger
+                logger: logger,
+                policy: configuration.mail.outboxPolicy(codeTTL: configuration.auth.codeTTL)
             ),
         ]
         services += try listeners.services(responder: router.buildResponder(), tls: tls, readiness: readiness)

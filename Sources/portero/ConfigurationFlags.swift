@@ -26,7 +26,9 @@ struct ConfigurationFlags: ParsableArguments {
     @Option(name: .customLong("admin-group"), help: "Overrides the config key admin_group.")
     var adminGroup: String?
 
-    @Option(name: .customLong("trusted-proxies"), help: "Comma-separated CIDRs (or unix) whose X-Forwarded-For is believed.")
+    @Option(
+        name: .customLong("trusted-proxies"), help: "Comma-separated CIDRs (or unix) whose X-Forwarded-For is believed."
+    )
     var trustedProxies: String?
 
     @Option(name: .customLong("issuer"), help: "Overrides the config key issuer.")
@@ -98,6 +100,9 @@ struct ConfigurationFlags: ParsableArguments {
     @Option(name: .customLong("mail-from"), help: "Overrides the config key mail.from.")
     var mailFrom: String?
 
+    @Option(name: .customLong("mail-retry-max-delay"), help: "Overrides the config key mail.retry_max_delay.")
+    var mailRetryMaxDelay: String?
+
     @Option(name: .customLong("log-format"), help: "Overrides the config key log.format.")
     var logFormat: String?
 
@@ -138,6 +143,7 @@ struct ConfigurationFlags: ParsableArguments {
         if let value = mailMaildir { values["mail.maildir"] = value }
         if let value = mailWebhook { values["mail.webhook"] = value }
         if let value = mailFrom { values["mail.from"] = value }
+        if let value = mailRetryMaxDelay { values["mail.retry_max_delay"] = value }
         if let value = logFormat { values["log.format"] = value }
         if let value = logLevel { values["log.level"] = value }
         return values

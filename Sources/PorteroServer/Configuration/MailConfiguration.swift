@@ -1,6 +1,6 @@
 public import Configuration
 import Logging
-import PorteroCore
+public import PorteroCore
 import PorteroMail
 
 /// How mail leaves the daemon.
@@ -17,12 +17,17 @@ public struct MailConfiguration: Sendable, Equatable {
     public var webhook: String?
     /// `mail.from`: the sender.
     public var from: String
+    /// `mail.retry_max_delay`: the longest wait between two delivery attempts of one message.
+    public var retryMaxDelay: TimeSpan
 
-    public static let keys = ["mail.transport", "mail.sendmail", "mail.maildir", "mail.webhook", "mail.from"]
+    public static let keys = [
+        "mail.transport", "mail.sendmail", "mail.maildir", "mail.webhook", "mail.from", "mail.retry_max_delay",
+    ]
 
     /// Reads `mail.transport` (default sendmail when `/usr/sbin/sendmail` exists, else maildir), `mail.sendmail`
     /// (default `/usr/sbin/sendmail -t -i`), `mail.maildir` (default `<data_dir>/mail`), `mail.webhook` (needed
-    /// by the webhook transport) and `mail.from` (default `portero@<hostname>`).
+    /// by the webhook transport), `mail.from` (default `portero@<hostname>`) and `mail.retry_max_delay` (default 1m,
+    /// at most 1m).
     public init(reader: ConfigReader, dataDirectory: String, defaults: MachineDefaults) throws(ConfigurationError) {
         let parser = ConfigParser(reader)
         transport = try parser.choice("mail.transport", default: defaults.mailTransport)
@@ -36,6 +41,15 @@ public struct MailConfiguration: Sendable, Equatable {
             throw ConfigurationError("invalid value for mail.transport: webhook needs mail.webhook")
         }
         from = try parser.string("mail.from", default: defaults.mailFrom, allowEmpty: false)
+        retryMaxDelay = try parser.timeSpan("mail.retry_max_delay", default: "1m")
+        if retryMaxDelay.seconds > 60 {
+            throw ConfigurationError("invalid value for mail.retry_max_delay: at most 1m (60s)")
+        }
+    }
+
+    /// How the outbox retries: up to `mail.retry_max_delay` apart, for `codeTTL` when a message has no code.
+    func outboxPolicy(codeTTL: TimeSpan) -> OutboxWorker.Policy {
+        OutboxWorker.Policy(maxDelay: retryMaxDelay.duration, lifetime: codeTTL.duration)
     }
 
     /// The ``Mailer`` that `mail.transport` names.
@@ -58,6 +72,7 @@ public struct MailConfiguration: Sendable, Equatable {
         changes.compare("mail.maildir", old.maildir, maildir)
         changes.compare("mail.webhook", old.webhook, webhook)
         changes.compare("mail.from", old.from, from)
+        changes.compare("mail.retry_max_delay", old.retryMaxDelay, retryMaxDelay)
         return changes.keys
     }
 }
