@@ -80,7 +80,7 @@ public struct PorteroDaemon: Sendable {
             PasswordResetWorker(service: auth),
             OutboxWorker(
                 store: store,
-                mailer: try configuration.mail.makeMailer(logger: logger),
+                mailer: try configuration.mail.makeMailer(logger: logger, environment: environment),
                 wakeups: wakeups,
                 logger: logger,
                 policy: configuration.mail.outboxPolicy(codeTTL: configuration.auth.codeTTL)

@@ -98,6 +98,7 @@ struct ConfigurationTests {
             ("password.algorithm", "md5"), ("jwt.algorithm", "RS256"), ("mail.transport", "pigeon"),
             ("trusted_proxies", "10.0.0.0/33"), ("snapshot.every_records", "-1"), ("listen", "127.0.0.1:99999"),
             ("log.format", "xml"), ("mail.webhook", "ftp://x"), ("mail.retry_max_delay", "2m"),
+            ("mail.smtp.tls", "ssl"), ("mail.smtp.port", "0"),
             ("tls.certificate", "/etc/cert.pem"),
         ]
     )
@@ -162,6 +163,8 @@ struct ConfigurationTests {
             ["password.max_length": "100"], ["snapshot.every_records": "5"], ["snapshot.every": "1m"],
             ["mail.transport": otherTransport], ["mail.sendmail": "/bin/true"], ["mail.maildir": "/tmp/mail"],
             ["mail.webhook": "http://127.0.0.1:1/"], ["mail.from": "a@b.example"], ["mail.retry_max_delay": "5s"],
+            ["mail.smtp.host": "smtp.example"], ["mail.smtp.port": "465"], ["mail.smtp.username": "u"],
+            ["mail.smtp.password": "p"], ["mail.smtp.tls": "tls"], ["mail.smtp.ca": "/tmp/ca.pem"],
             ["log.format": "json"],
             ["log.level": "debug"],
         ]

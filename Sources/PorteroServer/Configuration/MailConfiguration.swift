@@ -1,11 +1,24 @@
 public import Configuration
 import Logging
 public import PorteroCore
-import PorteroMail
+public import PorteroMail
 
 /// How mail leaves the daemon.
 public struct MailConfiguration: Sendable, Equatable {
-    public enum Transport: String, Sendable, CaseIterable { case sendmail, maildir, webhook }
+    public enum Transport: String, Sendable, CaseIterable { case sendmail, maildir, webhook, smtp }
+
+    /// `mail.smtp.*`: the server the smtp transport submits to.
+    public struct SMTP: Sendable, Equatable {
+        public var host: String?
+        public var port: Int
+        public var tls: SMTPMailer.Security
+        public var username: String?
+        /// `mail.smtp.password` (`PORTERO_MAIL_SMTP_PASSWORD` or the file); the credential `smtp-password` is read
+        /// when the mailer is made.
+        public var password: Secret?
+        /// `mail.smtp.ca`: PEM file of a private CA.
+        public var ca: String?
+    }
 
     /// `mail.transport`.
     public var transport: Transport
@@ -19,15 +32,19 @@ public struct MailConfiguration: Sendable, Equatable {
     public var from: String
     /// `mail.retry_max_delay`: the longest wait between two delivery attempts of one message.
     public var retryMaxDelay: TimeSpan
+    /// `mail.smtp.*`.
+    public var smtp: SMTP
 
     public static let keys = [
         "mail.transport", "mail.sendmail", "mail.maildir", "mail.webhook", "mail.from", "mail.retry_max_delay",
+        "mail.smtp.host", "mail.smtp.port", "mail.smtp.username", "mail.smtp.password", "mail.smtp.tls", "mail.smtp.ca",
     ]
 
     /// Reads `mail.transport` (default sendmail when `/usr/sbin/sendmail` exists, else maildir), `mail.sendmail`
     /// (default `/usr/sbin/sendmail -t -i`), `mail.maildir` (default `<data_dir>/mail`), `mail.webhook` (needed
     /// by the webhook transport), `mail.from` (default `portero@<hostname>`) and `mail.retry_max_delay` (default 1m,
-    /// at most 1m).
+    /// at most 1m), `mail.smtp.host` (needed by the smtp transport), `mail.smtp.port` (587), `mail.smtp.tls`
+    /// (starttls), `mail.smtp.username`, `mail.smtp.password` (a secret) and `mail.smtp.ca` (system trust store).
     public init(reader: ConfigReader, dataDirectory: String, defaults: MachineDefaults) throws(ConfigurationError) {
         let parser = ConfigParser(reader)
         transport = try parser.choice("mail.transport", default: defaults.mailTransport)
@@ -45,6 +62,17 @@ public struct MailConfiguration: Sendable, Equatable {
         if retryMaxDelay.seconds > 60 {
             throw ConfigurationError("invalid value for mail.retry_max_delay: at most 1m (60s)")
         }
+        smtp = SMTP(
+            host: try parser.optionalString("mail.smtp.host"),
+            port: try parser.int("mail.smtp.port", default: 587, range: 1...65535),
+            tls: try parser.choice("mail.smtp.tls", default: .starttls),
+            username: try parser.optionalString("mail.smtp.username"),
+            password: try parser.optionalString("mail.smtp.password").map(Secret.init),
+            ca: try parser.optionalString("mail.smtp.ca")
+        )
+        if transport == .smtp && smtp.host == nil {
+            throw ConfigurationError("invalid value for mail.transport: smtp needs mail.smtp.host")
+        }
     }
 
     /// How the outbox retries: up to `mail.retry_max_delay` apart, for `codeTTL` when a message has no code.
@@ -52,8 +80,9 @@ public struct MailConfiguration: Sendable, Equatable {
         OutboxWorker.Policy(maxDelay: retryMaxDelay.duration, lifetime: codeTTL.duration)
     }
 
-    /// The ``Mailer`` that `mail.transport` names.
-    func makeMailer(logger: Logger) throws -> any Mailer {
+    /// The ``Mailer`` that `mail.transport` names; the SMTP password comes from `mail.smtp.password`, else the
+    /// systemd credential `smtp-password` in `environment`'s `CREDENTIALS_DIRECTORY`.
+    func makeMailer(logger: Logger, environment: [String: String]) throws -> any Mailer {
         switch transport {
         case .maildir:
             return MaildirMailer(directory: maildir, from: from, logger: logger)
@@ -62,6 +91,18 @@ public struct MailConfiguration: Sendable, Equatable {
         case .webhook:
             guard let webhook else { throw DaemonError("mail.transport is webhook but mail.webhook is empty") }
             return try WebhookMailer(target: webhook, logger: logger)
+        case .smtp:
+            guard let host = smtp.host else { throw DaemonError("mail.transport is smtp but mail.smtp.host is empty") }
+            var password = smtp.password?.value
+            if password == nil, let credentials = environment["CREDENTIALS_DIRECTORY"],
+                let bytes = try KeyFiles.read(credentials + "/smtp-password")
+            {
+                password = String(decoding: bytes, as: UTF8.self)
+            }
+            let settings = SMTPMailer.Settings(
+                host: host, port: smtp.port, security: smtp.tls, username: smtp.username, password: password,
+                caFile: smtp.ca, from: from)
+            return try SMTPMailer(settings: settings, logger: logger)
         }
     }
 
@@ -73,6 +114,12 @@ public struct MailConfiguration: Sendable, Equatable {
         changes.compare("mail.webhook", old.webhook, webhook)
         changes.compare("mail.from", old.from, from)
         changes.compare("mail.retry_max_delay", old.retryMaxDelay, retryMaxDelay)
+        changes.compare("mail.smtp.host", old.smtp.host, smtp.host)
+        changes.compare("mail.smtp.port", old.smtp.port, smtp.port)
+        changes.compare("mail.smtp.username", old.smtp.username, smtp.username)
+        changes.compare("mail.smtp.password", old.smtp.password, smtp.password)
+        changes.compare("mail.smtp.tls", old.smtp.tls, smtp.tls)
+        changes.compare("mail.smtp.ca", old.smtp.ca, smtp.ca)
         return changes.keys
     }
 }
