@@ -123,6 +123,7 @@ public struct OutboxWorker: Service {
             }
             group.cancelAll()
         }
+        await mailer.shutdown()
     }
 
     /// When retrying stops.

@@ -118,6 +118,9 @@ struct ConfigurationFlags: ParsableArguments {
     @Option(name: .customLong("mail-smtp-ca"), help: "Overrides the config key mail.smtp.ca.")
     var mailSmtpCa: String?
 
+    @Option(name: .customLong("mail-webhook-ca"), help: "Overrides the config key mail.webhook_ca.")
+    var mailWebhookCa: String?
+
     @Option(name: .customLong("log-format"), help: "Overrides the config key log.format.")
     var logFormat: String?
 
@@ -164,6 +167,7 @@ struct ConfigurationFlags: ParsableArguments {
         if let value = mailSmtpUsername { values["mail.smtp.username"] = value }
         if let value = mailSmtpTls { values["mail.smtp.tls"] = value }
         if let value = mailSmtpCa { values["mail.smtp.ca"] = value }
+        if let value = mailWebhookCa { values["mail.webhook_ca"] = value }
         if let value = logFormat { values["log.format"] = value }
         if let value = logLevel { values["log.level"] = value }
         return values

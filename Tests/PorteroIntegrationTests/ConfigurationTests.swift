@@ -165,6 +165,7 @@ struct ConfigurationTests {
             ["mail.webhook": "http://127.0.0.1:1/"], ["mail.from": "a@b.example"], ["mail.retry_max_delay": "5s"],
             ["mail.smtp.host": "smtp.example"], ["mail.smtp.port": "465"], ["mail.smtp.username": "u"],
             ["mail.smtp.password": "p"], ["mail.smtp.tls": "tls"], ["mail.smtp.ca": "/tmp/ca.pem"],
+            ["mail.webhook_secret": "signing-secret"], ["mail.webhook_ca": "/tmp/hook-ca.pem"],
             ["log.format": "json"],
             ["log.level": "debug"],
         ]

@@ -61,14 +61,30 @@ public enum PeerScripts {
         """#
 
     /// An HTTP listener answering every POST with a fixed status. Arguments: READY OUTDIR STATUS (tcp [PORT] |
-    /// unix PATH). The ready file holds the TCP port, or `unix`. Request N is stored as `N.json`:
+    /// unix PATH) [--tls CERT KEY] [--secret FILE]; with `--secret` each record gets `signature_ok`, checked as
+    /// the README tells a receiver to. The ready file holds the TCP port, or `unix`. Request N is stored as `N.json`:
     /// `{"method", "path", "headers" (lowercased names), "body"}`. A request whose body's `to` starts with `hold`
     /// is answered only once the file OUTDIR/release exists (at most a minute): a slow receiver.
     public static let httpListener = #"""
-        import http.server, json, os, socketserver, sys, threading, time
+        import argparse, hashlib, hmac, http.server, json, os, socketserver, ssl, sys, threading, time
 
-        ready, outdir, status, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+        parser = argparse.ArgumentParser()
+        parser.add_argument("ready"); parser.add_argument("outdir"); parser.add_argument("status", type=int)
+        parser.add_argument("mode"); parser.add_argument("address", nargs="?")
+        parser.add_argument("--secret"); parser.add_argument("--tls", nargs=2)
+        args = parser.parse_args()
+        ready, outdir, status, mode = args.ready, args.outdir, args.status, args.mode
+        secret = open(args.secret, "rb").read().strip() if args.secret else None
         os.makedirs(outdir, exist_ok=True)
+
+        def signature_ok(header, body):
+            # The receiver side of X-Portero-Signature, as documented: t=<unix seconds>,v1=<hex HMAC-SHA256>.
+            try:
+                fields = dict(part.split("=", 1) for part in header.split(","))
+                expected = hmac.new(secret, fields["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
+                return hmac.compare_digest(expected, fields["v1"]) and abs(time.time() - int(fields["t"])) <= 300
+            except Exception:
+                return False
         lock, counter = threading.Lock(), [0]
 
         def publish(path, data):
@@ -86,6 +102,8 @@ public enum PeerScripts {
                     number = counter[0]
                 record = {"method": self.command, "path": self.path, "body": body.decode("utf-8"),
                           "headers": {k.lower(): v for k, v in self.headers.items()}}
+                if secret is not None:
+                    record["signature_ok"] = signature_ok(self.headers.get("X-Portero-Signature", ""), body)
                 publish(os.path.join(outdir, "%d.json" % number), json.dumps(record).encode())
                 try:
                     held = json.loads(body).get("to", "").startswith("hold")
@@ -110,12 +128,15 @@ public enum PeerScripts {
             daemon_threads = True
 
         if mode == "unix":
-            server = UnixHTTPServer(sys.argv[5], Handler)
+            server = UnixHTTPServer(args.address, Handler)
             label = "unix"
         else:
-            port = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", int(args.address or 0)), Handler)
             label = str(server.server_address[1])
+            if args.tls:
+                context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+                context.load_cert_chain(*args.tls)
+                server.socket = context.wrap_socket(server.socket, server_side=True)
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         publish(ready, label.encode())
         sys.stdin.buffer.read()

@@ -34,10 +34,15 @@ public struct MailConfiguration: Sendable, Equatable {
     public var retryMaxDelay: TimeSpan
     /// `mail.smtp.*`.
     public var smtp: SMTP
+    /// `mail.webhook_secret`: signs every webhook request.
+    public var webhookSecret: Secret?
+    /// `mail.webhook_ca`: PEM file of the CA an `https://` webhook's certificate chains to.
+    public var webhookCA: String?
 
     public static let keys = [
         "mail.transport", "mail.sendmail", "mail.maildir", "mail.webhook", "mail.from", "mail.retry_max_delay",
         "mail.smtp.host", "mail.smtp.port", "mail.smtp.username", "mail.smtp.password", "mail.smtp.tls", "mail.smtp.ca",
+        "mail.webhook_secret", "mail.webhook_ca",
     ]
 
     /// Reads `mail.transport` (default sendmail when `/usr/sbin/sendmail` exists, else maildir), `mail.sendmail`
@@ -70,6 +75,8 @@ public struct MailConfiguration: Sendable, Equatable {
             password: try parser.optionalString("mail.smtp.password").map(Secret.init),
             ca: try parser.optionalString("mail.smtp.ca")
         )
+        webhookSecret = try parser.optionalString("mail.webhook_secret").map(Secret.init)
+        webhookCA = try parser.optionalString("mail.webhook_ca")
         if transport == .smtp && smtp.host == nil {
             throw ConfigurationError("invalid value for mail.transport: smtp needs mail.smtp.host")
         }
@@ -90,7 +97,13 @@ public struct MailConfiguration: Sendable, Equatable {
             return try SendmailMailer(command: sendmail, from: from, logger: logger)
         case .webhook:
             guard let webhook else { throw DaemonError("mail.transport is webhook but mail.webhook is empty") }
-            return try WebhookMailer(target: webhook, logger: logger)
+            var secret = webhookSecret?.value
+            if secret == nil, let credentials = environment["CREDENTIALS_DIRECTORY"],
+                let bytes = try KeyFiles.read(credentials + "/webhook-secret")
+            {
+                secret = String(decoding: bytes, as: UTF8.self)
+            }
+            return try WebhookMailer(target: webhook, secret: secret, caFile: webhookCA, logger: logger)
         case .smtp:
             guard let host = smtp.host else { throw DaemonError("mail.transport is smtp but mail.smtp.host is empty") }
             var password = smtp.password?.value
@@ -120,6 +133,8 @@ public struct MailConfiguration: Sendable, Equatable {
         changes.compare("mail.smtp.password", old.smtp.password, smtp.password)
         changes.compare("mail.smtp.tls", old.smtp.tls, smtp.tls)
         changes.compare("mail.smtp.ca", old.smtp.ca, smtp.ca)
+        changes.compare("mail.webhook_secret", old.webhookSecret, webhookSecret)
+        changes.compare("mail.webhook_ca", old.webhookCA, webhookCA)
         return changes.keys
     }
 }
