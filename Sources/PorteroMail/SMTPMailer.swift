@@ -123,12 +123,12 @@ public struct SMTPMailer: Mailer {
         )
     }
 
-    /// Connects, greets and (when asked) authenticates, then says goodbye: the start-up check that the server
-    /// answers and accepts the credentials.
-    public func probe() async throws {
+    /// Connects, greets and (when asked) authenticates, then says goodbye, within 10 seconds: the start-up check
+    /// that the server answers and accepts the credentials.
+    public func check() async throws {
         let connection = try await SMTPConnection.connect(
             host: settings.host, port: settings.port, tls: settings.security == .tls ? tls : nil,
-            serverHostname: serverHostname, timeout: settings.timeout)
+            serverHostname: serverHostname, timeout: min(settings.timeout, .seconds(10)))
         do {
             _ = try await open(connection)
             try await connection.send(Array("QUIT\r\n".utf8))

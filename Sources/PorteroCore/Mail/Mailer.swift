@@ -12,9 +12,16 @@ public protocol Mailer: Sendable {
 
     /// Releases what the transport holds (connection pools); called once the outbox stops.
     func shutdown() async
+
+    /// The start-up check: throws a `MailError` saying why the transport cannot work (a missing sendmail binary, an
+    /// unwritable Maildir, an SMTP server that does not answer or refuses the login). Sends no mail.
+    func check() async throws
 }
 
 extension Mailer {
+    /// Nothing to check beforehand.
+    public func check() async throws {}
+
     /// Most transports hold nothing between deliveries.
     public func shutdown() async {}
 }
