@@ -13,10 +13,10 @@ public enum PorteroRouter {
     /// (`trusted_proxies`), then the body limit.
     public static func build(
         auth: AuthService, admin: AdminService, adminAccess: AdminAccess, trustedProxies: TrustedProxies,
-        tokens: @escaping @Sendable () async -> TokenService, logger: Logger
+        tokens: @escaping @Sendable () async -> TokenService, mail: MailStatus = MailStatus(), logger: Logger
     ) -> Router<AppRequestContext> {
         let addRoutes = { (router: Router<AppRequestContext>) in
-            router.addRoutes(HealthController(auth: auth).endpoints)
+            router.addRoutes(HealthController(auth: auth, mail: mail).endpoints)
             router.addRoutes(JWKSController(tokens: tokens).endpoints)
             router.addRoutes(AuthController(auth: auth).endpoints, atPath: RouterPath(authBasePath))
             router.addRoutes(

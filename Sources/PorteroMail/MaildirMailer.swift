@@ -136,6 +136,29 @@ public struct MaildirMailer: Mailer {
         }
     }
 
+    /// The Maildir and its `tmp/`, `new/`, `cur/` exist (made if missing) and a file can be created in `tmp/` and
+    /// `new/` (made and removed again): root passes `access(W_OK)` even on a read-only file system.
+    public func check() async throws {
+        let directory = self.directory
+        // Returns a value: a typed-throws closure returning Void crashes Swift 6.3.1's SIL lifetime pass.
+        _ = try await DispatchQueue.blockingWork.run { () throws(MailError) -> Bool in
+            for path in [directory, directory + "/tmp", directory + "/new", directory + "/cur"] {
+                try Self.makeDirectory(path)
+            }
+            for folder in ["tmp", "new"] {
+                let probe = "\(directory)/\(folder)/.portero-check.\(getpid())"
+                let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+                guard fd >= 0 else {
+                    throw MailError.io(
+                        "cannot write in", path: directory + "/" + folder, MailSystemError("open", errno: errno))
+                }
+                close(fd)
+                unlink(probe)
+            }
+            return true
+        }
+    }
+
     private static func makeDirectory(_ path: String) throws(MailError) {
         if mkdir(path, 0o700) != 0 && errno != EEXIST {
             throw MailError.io("cannot create directory", path: path, MailSystemError("mkdir", errno: errno))

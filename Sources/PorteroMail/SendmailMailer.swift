@@ -66,7 +66,9 @@ public struct SendmailMailer: Mailer {
             .bytes(lineEnding: .lf)
         let process = SendmailProcess(arguments: arguments, timeout: timeout)
         let outcome = try await withTaskCancellationHandler {
-            try await DispatchQueue.blockingWork.run { () throws(MailError) -> SendmailProcess.Outcome in try process.run(input) }
+            try await DispatchQueue.blockingWork.run { () throws(MailError) -> SendmailProcess.Outcome in
+                try process.run(input)
+            }
         } onCancel: {
             process.stop(.cancelled)
         }
@@ -79,6 +81,21 @@ public struct SendmailMailer: Mailer {
                 "mail.kind": "\(message.kind)",
             ]
         )
+    }
+
+    /// The command's program exists and is executable (looked up in the search path when it has no `/`).
+    public func check() async throws {
+        let name = arguments[0]
+        let found =
+            name.contains("/")
+            ? access(name, X_OK) == 0
+            : SendmailProcess.searchPath.split(separator: ":").contains { access("\($0)/\(name)", X_OK) == 0 }
+        guard found else {
+            throw MailError(
+                .spawnFailed,
+                "sendmail command \(name) is missing or not executable"
+                    + (name.contains("/") ? "" : " (looked in \(SendmailProcess.searchPath))"))
+        }
     }
 
     private func check(_ outcome: SendmailProcess.Outcome, for message: OutboxMail) throws(MailError) {

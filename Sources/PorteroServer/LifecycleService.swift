@@ -10,6 +10,7 @@ struct LifecycleService: Service {
     let readiness: Readiness
     let notifier: Notifier
     let store: FileStore<AuthState>
+    let mail: MailStatus
     let logger: Logger
 
     func run() async throws {
@@ -22,7 +23,8 @@ struct LifecycleService: Service {
         }
         let users = await store.state.users.count
         let listeners = await readiness.listeners
-        let status = "serving \(users) users on \(listeners.joined(separator: " and "))"
+        var status = "serving \(users) users on \(listeners.joined(separator: " and "))"
+        if let problem = await mail.problem { status += "; mail: \(problem)" }
         _ = notifier.ready(status: status)
         logger.info(
             "portero ready",

@@ -58,6 +58,8 @@ public struct PorteroDaemon: Sendable {
         defer { pool.shutdown() }
         let (wakeups, wake) = OutboxWorker.makeWakeups()
         let auth = try makeAuthService(store: store, tokens: tokens, pool: pool, codeKey: keys.codeKey, wake: wake)
+        let mailer = try configuration.mail.makeMailer(logger: logger, environment: environment)
+        let mailStatus = MailStatus()
         let router = PorteroRouter.build(
             auth: auth,
             admin: AdminService(store: store),
@@ -67,11 +69,12 @@ public struct PorteroDaemon: Sendable {
             ),
             trustedProxies: TrustedProxies(configuration.listeners.trustedProxies),
             tokens: { await tokens.current },
+            mail: mailStatus,
             logger: logger
         )
         let listeners = try Listeners(passed: passed, configuration: configuration.listeners, logger: logger)
-        // Every listener, and the SIGHUP trap of ``ReloadService``.
-        let readiness = Readiness(expected: listeners.count + 1)
+        // Every listener, the SIGHUP trap of ``ReloadService`` and the first mail check.
+        let readiness = Readiness(expected: listeners.count + 2)
         let notifier = Notifier()
 
         let snapshotCheck = Duration.seconds(min(10, max(1, configuration.snapshots.every.seconds)))
@@ -80,10 +83,10 @@ public struct PorteroDaemon: Sendable {
             PasswordResetWorker(service: auth),
             OutboxWorker(
                 store: store,
-                mailer: try configuration.mail.makeMailer(logger: logger),
+                mailer: mailer,
                 wakeups: wakeups,
-                wake: wake,
-                logger: logger
+                logger: logger,
+                policy: configuration.mail.outboxPolicy(codeTTL: configuration.auth.codeTTL)
             ),
         ]
         services += try listeners.services(responder: router.buildResponder(), tls: tls, readiness: readiness)
@@ -101,7 +104,10 @@ public struct PorteroDaemon: Sendable {
                 readiness: readiness,
                 logger: logger
             ),
-            LifecycleService(readiness: readiness, notifier: notifier, store: store, logger: logger),
+            MailCheckService(
+                mailer: mailer, transport: configuration.mail.transport.rawValue, status: mailStatus,
+                readiness: readiness, notifier: notifier, logger: logger),
+            LifecycleService(readiness: readiness, notifier: notifier, store: store, mail: mailStatus, logger: logger),
         ]
         let group = ServiceGroup(
             configuration: .init(

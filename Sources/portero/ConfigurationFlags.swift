@@ -108,6 +108,27 @@ struct ConfigurationFlags: ParsableArguments {
     @Option(name: .customLong("mail-from"), help: "Overrides the config key mail.from.")
     var mailFrom: String?
 
+    @Option(name: .customLong("mail-retry-max-delay"), help: "Overrides the config key mail.retry_max_delay.")
+    var mailRetryMaxDelay: String?
+
+    @Option(name: .customLong("mail-smtp-host"), help: "Overrides the config key mail.smtp.host.")
+    var mailSmtpHost: String?
+
+    @Option(name: .customLong("mail-smtp-port"), help: "Overrides the config key mail.smtp.port.")
+    var mailSmtpPort: String?
+
+    @Option(name: .customLong("mail-smtp-username"), help: "Overrides the config key mail.smtp.username.")
+    var mailSmtpUsername: String?
+
+    @Option(name: .customLong("mail-smtp-tls"), help: "Overrides the config key mail.smtp.tls.")
+    var mailSmtpTls: String?
+
+    @Option(name: .customLong("mail-smtp-ca"), help: "Overrides the config key mail.smtp.ca.")
+    var mailSmtpCa: String?
+
+    @Option(name: .customLong("mail-webhook-ca"), help: "Overrides the config key mail.webhook_ca.")
+    var mailWebhookCa: String?
+
     @Option(name: .customLong("log-format"), help: "Overrides the config key log.format.")
     var logFormat: String?
 
@@ -150,6 +171,13 @@ struct ConfigurationFlags: ParsableArguments {
         if let value = mailMaildir { values["mail.maildir"] = value }
         if let value = mailWebhook { values["mail.webhook"] = value }
         if let value = mailFrom { values["mail.from"] = value }
+        if let value = mailRetryMaxDelay { values["mail.retry_max_delay"] = value }
+        if let value = mailSmtpHost { values["mail.smtp.host"] = value }
+        if let value = mailSmtpPort { values["mail.smtp.port"] = value }
+        if let value = mailSmtpUsername { values["mail.smtp.username"] = value }
+        if let value = mailSmtpTls { values["mail.smtp.tls"] = value }
+        if let value = mailSmtpCa { values["mail.smtp.ca"] = value }
+        if let value = mailWebhookCa { values["mail.webhook_ca"] = value }
         if let value = logFormat { values["log.format"] = value }
         if let value = logLevel { values["log.level"] = value }
         return values

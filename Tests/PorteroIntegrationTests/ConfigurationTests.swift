@@ -107,7 +107,9 @@ struct ConfigurationTests {
             ("refresh_ttl", "30 days"), ("code_ttl", "0s"), ("rate.forgot", "3/"), ("password.min_length", "0"),
             ("password.algorithm", "md5"), ("jwt.algorithm", "RS256"), ("mail.transport", "pigeon"),
             ("trusted_proxies", "10.0.0.0/33"), ("snapshot.every_records", "-1"), ("listen", "127.0.0.1:99999"),
-            ("log.format", "xml"), ("mail.webhook", "ftp://x"), ("tls.certificate", "/etc/cert.pem"),
+            ("log.format", "xml"), ("mail.webhook", "ftp://x"), ("mail.retry_max_delay", "2m"),
+            ("mail.smtp.tls", "ssl"), ("mail.smtp.port", "0"),
+            ("tls.certificate", "/etc/cert.pem"),
         ]
     )
     func badValue(key: String, value: String) async throws {
@@ -171,7 +173,11 @@ struct ConfigurationTests {
             ["rate.forgot": "1/1m"], ["password.algorithm": "bcrypt"], ["password.min_length": "10"],
             ["password.max_length": "100"], ["snapshot.every_records": "5"], ["snapshot.every": "1m"],
             ["mail.transport": otherTransport], ["mail.sendmail": "/bin/true"], ["mail.maildir": "/tmp/mail"],
-            ["mail.webhook": "http://127.0.0.1:1/"], ["mail.from": "a@b.example"], ["log.format": "json"],
+            ["mail.webhook": "http://127.0.0.1:1/"], ["mail.from": "a@b.example"], ["mail.retry_max_delay": "5s"],
+            ["mail.smtp.host": "smtp.example"], ["mail.smtp.port": "465"], ["mail.smtp.username": "u"],
+            ["mail.smtp.password": "p"], ["mail.smtp.tls": "tls"], ["mail.smtp.ca": "/tmp/ca.pem"],
+            ["mail.webhook_secret": "signing-secret"], ["mail.webhook_ca": "/tmp/hook-ca.pem"],
+            ["log.format": "json"],
             ["log.level": "debug"],
         ]
         var covered: [String] = []

@@ -37,7 +37,7 @@ public struct AdminService: Sendable {
             sessions: state.sessions.values.filter { $0.expiresAt > now }.count,
             lockedEmails: state.lockouts.values.filter { ($0.lockedUntil ?? .distantPast) > now }.count,
             revokedAccessTokens: state.revokedTokenIDs.count,
-            queuedMail: state.outbox.count,
+            queuedMail: state.outbox.values.filter(\.isPending).count,
             lastSeq: await store.lastSeq,
             writable: await store.failure == nil
         )

@@ -45,7 +45,8 @@ public struct OneTimeCodes: Sendable {
             kind: purpose.rawValue,
             code: code,
             userID: user.id,
-            queuedAt: now
+            queuedAt: now,
+            expiresAt: issued.expiresAt
         )
         return [.codeIssued(issued), .mailQueued(queued)]
     }

@@ -23,6 +23,7 @@ public enum AuthRecord: StoreRecord, Equatable {
     case lockoutCleared(LockoutClear)
     case mailQueued(OutboxMail)
     case mailDone(MailDone)
+    case mailAttempted(MailAttempt)
 
     public struct UserChange: Codable, Sendable, Equatable {
         public var userID: UUID
@@ -166,6 +167,22 @@ public enum AuthRecord: StoreRecord, Equatable {
         }
     }
 
+    /// A failed delivery attempt and when the next one may start; written so attempts survive a restart.
+    public struct MailAttempt: Codable, Sendable, Equatable {
+        public var id: UUID
+        /// Failed attempts so far, this one included.
+        public var attempts: Int
+        public var nextAttemptAt: Date
+        /// The transport's error line (never the body or the code).
+        public var error: String
+        public init(id: UUID, attempts: Int, nextAttemptAt: Date, error: String) {
+            self.id = id
+            self.attempts = attempts
+            self.nextAttemptAt = nextAttemptAt
+            self.error = error
+        }
+    }
+
     // MARK: StoreRecord
 
     public var type: String {
@@ -188,6 +205,7 @@ public enum AuthRecord: StoreRecord, Equatable {
         case .lockoutCleared: "lockout.cleared"
         case .mailQueued: "mail.queued"
         case .mailDone: "mail.done"
+        case .mailAttempted: "mail.attempted"
         }
     }
 
@@ -211,6 +229,7 @@ public enum AuthRecord: StoreRecord, Equatable {
         case .lockoutCleared(let value): return Array(try encoder.encode(value))
         case .mailQueued(let value): return Array(try encoder.encode(value))
         case .mailDone(let value): return Array(try encoder.encode(value))
+        case .mailAttempted(let value): return Array(try encoder.encode(value))
         }
     }
 
@@ -236,6 +255,7 @@ public enum AuthRecord: StoreRecord, Equatable {
         case "lockout.cleared": self = .lockoutCleared(try decoder.decode(LockoutClear.self, from: data))
         case "mail.queued": self = .mailQueued(try decoder.decode(OutboxMail.self, from: data))
         case "mail.done": self = .mailDone(try decoder.decode(MailDone.self, from: data))
+        case "mail.attempted": self = .mailAttempted(try decoder.decode(MailAttempt.self, from: data))
         default: throw UnknownRecordType(type: type)
         }
     }

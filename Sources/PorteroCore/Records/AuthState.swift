@@ -19,6 +19,7 @@ public struct AuthState: StoreStateProtocol, Equatable {
     public private(set) var revokedTokenIDs: [String: Date] = [:]
     /// Email key → failed-login bookkeeping.
     public private(set) var lockouts: [String: LockoutEntry] = [:]
+    /// Pending mail, and finished mail (without body or code) until the next snapshot.
     public private(set) var outbox: [UUID: OutboxMail] = [:]
 
     public init() {}
@@ -124,8 +125,19 @@ public struct AuthState: StoreStateProtocol, Equatable {
             lockouts[change.emailKey] = nil
         case .mailQueued(let mail):
             outbox[mail.id] = mail
+        case .mailAttempted(let change):
+            guard outbox[change.id]?.isPending == true else { return }
+            outbox[change.id]?.attempts = change.attempts
+            outbox[change.id]?.nextAttemptAt = change.nextAttemptAt
+            outbox[change.id]?.lastError = change.error
         case .mailDone(let change):
-            outbox[change.id] = nil
+            guard var mail = outbox[change.id], mail.isPending else { return }
+            // The code and the text that carries it go at once; the rest stays for `mail list` until the snapshot.
+            mail.outcome = change.delivered ? .delivered : .dead
+            mail.code = nil
+            mail.text = ""
+            mail.nextAttemptAt = nil
+            outbox[change.id] = mail
         }
     }
 
@@ -160,6 +172,7 @@ public struct AuthState: StoreStateProtocol, Equatable {
         }
         state.spentTokens = spentTokens.filter { $0.value.expiresAt > now }
         state.revokedTokenIDs = revokedTokenIDs.filter { $0.value > now }
+        state.outbox = outbox.filter { $0.value.isPending }
         // An entry in plain whose account is gone (or that was written before unknown addresses were hashed)
         // leaves too: only accounts' addresses are kept in plain (SPEC §4).
         state.lockouts = lockouts.filter { key, entry in

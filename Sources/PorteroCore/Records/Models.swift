@@ -142,21 +142,41 @@ public struct LockoutEntry: Sendable, Codable, Equatable {
     }
 }
 
-/// A message waiting for delivery. The only place a plain one-time code exists.
+/// A message in the outbox: waiting for delivery, being retried, or finished. The only place a plain one-time code
+/// exists, and only while it is pending.
+///
+/// Delivery is at-least-once: `id` is the `Message-ID` (and a webhook's `Idempotency-Key`), so a receiver can drop
+/// the copy a crash between sending and recording may repeat.
 public struct OutboxMail: Sendable, Codable, Equatable {
+    /// How a finished message ended.
+    public enum Outcome: String, Sendable, Codable, Equatable {
+        case delivered, dead
+    }
+
     public var id: UUID
     public var to: String
     public var subject: String
     public var text: String
-    /// `verify_email` or `reset_password`.
+    /// `verify_email`, `reset_password`, or another kind of notice; the outbox treats every kind alike.
     public var kind: String
     public var code: String?
     public var userID: UUID?
     public var queuedAt: Date
+    /// When sending stops being useful (the code's expiry); nil: the outbox's own limit from `queuedAt`.
+    public var expiresAt: Date?
+    /// Failed delivery attempts so far.
+    public var attempts: Int
+    /// Not sent again before this time (the back-off after a failed attempt).
+    public var nextAttemptAt: Date?
+    /// Why the last attempt failed: a transport's error line, which never holds the body or the code.
+    public var lastError: String?
+    /// Set once delivered or given up; the body and code are then dropped, and the entry leaves the state at the
+    /// next snapshot.
+    public var outcome: Outcome?
 
     public init(
         id: UUID, to: String, subject: String, text: String, kind: String, code: String? = nil, userID: UUID? = nil,
-        queuedAt: Date
+        queuedAt: Date, expiresAt: Date? = nil
     ) {
         self.id = id
         self.to = to
@@ -166,5 +186,52 @@ public struct OutboxMail: Sendable, Codable, Equatable {
         self.code = code
         self.userID = userID
         self.queuedAt = queuedAt
+        self.expiresAt = expiresAt
+        self.attempts = 0
+        self.nextAttemptAt = nil
+        self.lastError = nil
+        self.outcome = nil
+    }
+
+    /// Whether the outbox still has to send it.
+    public var isPending: Bool { outcome == nil }
+
+    enum CodingKeys: String, CodingKey {
+        case id, to, subject, text, kind, code, userID, queuedAt, expiresAt, attempts, nextAttemptAt, lastError, outcome
+    }
+
+    /// Older records have only the first eight fields; the rest default to a fresh message.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(UUID.self, forKey: .id)
+        to = try container.decode(String.self, forKey: .to)
+        subject = try container.decode(String.self, forKey: .subject)
+        text = try container.decode(String.self, forKey: .text)
+        kind = try container.decode(String.self, forKey: .kind)
+        code = try container.decodeIfPresent(String.self, forKey: .code)
+        userID = try container.decodeIfPresent(UUID.self, forKey: .userID)
+        queuedAt = try container.decode(Date.self, forKey: .queuedAt)
+        expiresAt = try container.decodeIfPresent(Date.self, forKey: .expiresAt)
+        attempts = try container.decodeIfPresent(Int.self, forKey: .attempts) ?? 0
+        nextAttemptAt = try container.decodeIfPresent(Date.self, forKey: .nextAttemptAt)
+        lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
+        outcome = try container.decodeIfPresent(Outcome.self, forKey: .outcome)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(to, forKey: .to)
+        try container.encode(subject, forKey: .subject)
+        try container.encode(text, forKey: .text)
+        try container.encode(kind, forKey: .kind)
+        try container.encodeIfPresent(code, forKey: .code)
+        try container.encodeIfPresent(userID, forKey: .userID)
+        try container.encode(queuedAt, forKey: .queuedAt)
+        try container.encodeIfPresent(expiresAt, forKey: .expiresAt)
+        if attempts > 0 { try container.encode(attempts, forKey: .attempts) }
+        try container.encodeIfPresent(nextAttemptAt, forKey: .nextAttemptAt)
+        try container.encodeIfPresent(lastError, forKey: .lastError)
+        try container.encodeIfPresent(outcome, forKey: .outcome)
     }
 }

@@ -61,7 +61,8 @@ public struct ConfigurationLoader: Sendable {
             ),
             EnvironmentVariablesProvider(
                 environmentVariables: environment.filter { $0.key.hasPrefix("PORTERO_") },
-                secretsSpecifier: .specific([PorteroConfiguration.environmentName(of: "jwt.secret")])
+                secretsSpecifier: .specific(
+                    Set(PorteroConfiguration.secretKeys.map(PorteroConfiguration.environmentName(of:))))
             ).prefixKeys(with: ["portero"]),
         ]
         if let path = try filePath() {
@@ -76,7 +77,7 @@ public struct ConfigurationLoader: Sendable {
                 do {
                     providers.append(
                         try await FileProvider<YAMLSnapshot>(
-                            parsingOptions: .init(secretsSpecifier: .specific(["jwt.secret"])),
+                            parsingOptions: .init(secretsSpecifier: .specific(PorteroConfiguration.secretKeys)),
                             filePath: FilePath(path)
                         )
                     )

@@ -1,11 +1,24 @@
 public import Configuration
 import Logging
-import PorteroCore
-import PorteroMail
+public import PorteroCore
+public import PorteroMail
 
 /// How mail leaves the daemon.
 public struct MailConfiguration: Sendable, Equatable {
-    public enum Transport: String, Sendable, CaseIterable { case sendmail, maildir, webhook }
+    public enum Transport: String, Sendable, CaseIterable { case sendmail, maildir, webhook, smtp }
+
+    /// `mail.smtp.*`: the server the smtp transport submits to.
+    public struct SMTP: Sendable, Equatable {
+        public var host: String?
+        public var port: Int
+        public var tls: SMTPMailer.Security
+        public var username: String?
+        /// `mail.smtp.password` (`PORTERO_MAIL_SMTP_PASSWORD` or the file); the credential `smtp-password` is read
+        /// when the mailer is made.
+        public var password: Secret?
+        /// `mail.smtp.ca`: PEM file of a private CA.
+        public var ca: String?
+    }
 
     /// `mail.transport`.
     public var transport: Transport
@@ -17,12 +30,26 @@ public struct MailConfiguration: Sendable, Equatable {
     public var webhook: String?
     /// `mail.from`: the sender.
     public var from: String
+    /// `mail.retry_max_delay`: the longest wait between two delivery attempts of one message.
+    public var retryMaxDelay: TimeSpan
+    /// `mail.smtp.*`.
+    public var smtp: SMTP
+    /// `mail.webhook_secret`: signs every webhook request.
+    public var webhookSecret: Secret?
+    /// `mail.webhook_ca`: PEM file of the CA an `https://` webhook's certificate chains to.
+    public var webhookCA: String?
 
-    public static let keys = ["mail.transport", "mail.sendmail", "mail.maildir", "mail.webhook", "mail.from"]
+    public static let keys = [
+        "mail.transport", "mail.sendmail", "mail.maildir", "mail.webhook", "mail.from", "mail.retry_max_delay",
+        "mail.smtp.host", "mail.smtp.port", "mail.smtp.username", "mail.smtp.password", "mail.smtp.tls", "mail.smtp.ca",
+        "mail.webhook_secret", "mail.webhook_ca",
+    ]
 
     /// Reads `mail.transport` (default sendmail when `/usr/sbin/sendmail` exists, else maildir), `mail.sendmail`
     /// (default `/usr/sbin/sendmail -t -i`), `mail.maildir` (default `<data_dir>/mail`), `mail.webhook` (needed
-    /// by the webhook transport) and `mail.from` (default `portero@<hostname>`).
+    /// by the webhook transport), `mail.from` (default `portero@<hostname>`) and `mail.retry_max_delay` (default 1m,
+    /// at most 1m), `mail.smtp.host` (needed by the smtp transport), `mail.smtp.port` (587), `mail.smtp.tls`
+    /// (starttls), `mail.smtp.username`, `mail.smtp.password` (a secret) and `mail.smtp.ca` (system trust store).
     public init(reader: ConfigReader, dataDirectory: String, defaults: MachineDefaults) throws(ConfigurationError) {
         let parser = ConfigParser(reader)
         transport = try parser.choice("mail.transport", default: defaults.mailTransport)
@@ -36,10 +63,33 @@ public struct MailConfiguration: Sendable, Equatable {
             throw ConfigurationError("invalid value for mail.transport: webhook needs mail.webhook")
         }
         from = try parser.string("mail.from", default: defaults.mailFrom, allowEmpty: false)
+        retryMaxDelay = try parser.timeSpan("mail.retry_max_delay", default: "1m")
+        if retryMaxDelay.seconds > 60 {
+            throw ConfigurationError("invalid value for mail.retry_max_delay: at most 1m (60s)")
+        }
+        smtp = SMTP(
+            host: try parser.optionalString("mail.smtp.host"),
+            port: try parser.int("mail.smtp.port", default: 587, range: 1...65535),
+            tls: try parser.choice("mail.smtp.tls", default: .starttls),
+            username: try parser.optionalString("mail.smtp.username"),
+            password: try parser.optionalString("mail.smtp.password").map(Secret.init),
+            ca: try parser.optionalString("mail.smtp.ca")
+        )
+        webhookSecret = try parser.optionalString("mail.webhook_secret").map(Secret.init)
+        webhookCA = try parser.optionalString("mail.webhook_ca")
+        if transport == .smtp && smtp.host == nil {
+            throw ConfigurationError("invalid value for mail.transport: smtp needs mail.smtp.host")
+        }
     }
 
-    /// The ``Mailer`` that `mail.transport` names.
-    func makeMailer(logger: Logger) throws -> any Mailer {
+    /// How the outbox retries: up to `mail.retry_max_delay` apart, for `codeTTL` when a message has no code.
+    func outboxPolicy(codeTTL: TimeSpan) -> OutboxWorker.Policy {
+        OutboxWorker.Policy(maxDelay: retryMaxDelay.duration, lifetime: codeTTL.duration)
+    }
+
+    /// The ``Mailer`` that `mail.transport` names; the SMTP password comes from `mail.smtp.password`, else the
+    /// systemd credential `smtp-password` in `environment`'s `CREDENTIALS_DIRECTORY`.
+    func makeMailer(logger: Logger, environment: [String: String]) throws -> any Mailer {
         switch transport {
         case .maildir:
             return MaildirMailer(directory: maildir, from: from, logger: logger)
@@ -47,7 +97,25 @@ public struct MailConfiguration: Sendable, Equatable {
             return try SendmailMailer(command: sendmail, from: from, logger: logger)
         case .webhook:
             guard let webhook else { throw DaemonError("mail.transport is webhook but mail.webhook is empty") }
-            return try WebhookMailer(target: webhook, logger: logger)
+            var secret = webhookSecret?.value
+            if secret == nil, let credentials = environment["CREDENTIALS_DIRECTORY"],
+                let bytes = try KeyFiles.read(credentials + "/webhook-secret")
+            {
+                secret = String(decoding: bytes, as: UTF8.self)
+            }
+            return try WebhookMailer(target: webhook, secret: secret, caFile: webhookCA, logger: logger)
+        case .smtp:
+            guard let host = smtp.host else { throw DaemonError("mail.transport is smtp but mail.smtp.host is empty") }
+            var password = smtp.password?.value
+            if password == nil, let credentials = environment["CREDENTIALS_DIRECTORY"],
+                let bytes = try KeyFiles.read(credentials + "/smtp-password")
+            {
+                password = String(decoding: bytes, as: UTF8.self)
+            }
+            let settings = SMTPMailer.Settings(
+                host: host, port: smtp.port, security: smtp.tls, username: smtp.username, password: password,
+                caFile: smtp.ca, from: from)
+            return try SMTPMailer(settings: settings, logger: logger)
         }
     }
 
@@ -58,6 +126,15 @@ public struct MailConfiguration: Sendable, Equatable {
         changes.compare("mail.maildir", old.maildir, maildir)
         changes.compare("mail.webhook", old.webhook, webhook)
         changes.compare("mail.from", old.from, from)
+        changes.compare("mail.retry_max_delay", old.retryMaxDelay, retryMaxDelay)
+        changes.compare("mail.smtp.host", old.smtp.host, smtp.host)
+        changes.compare("mail.smtp.port", old.smtp.port, smtp.port)
+        changes.compare("mail.smtp.username", old.smtp.username, smtp.username)
+        changes.compare("mail.smtp.password", old.smtp.password, smtp.password)
+        changes.compare("mail.smtp.tls", old.smtp.tls, smtp.tls)
+        changes.compare("mail.smtp.ca", old.smtp.ca, smtp.ca)
+        changes.compare("mail.webhook_secret", old.webhookSecret, webhookSecret)
+        changes.compare("mail.webhook_ca", old.webhookCA, webhookCA)
         return changes.keys
     }
 }

@@ -37,7 +37,7 @@ public struct PorteroConfiguration: Sendable, Equatable {
         + PasswordConfiguration.keys + SnapshotConfiguration.keys + MailConfiguration.keys + LogConfiguration.keys
 
     /// Keys whose values are secrets: they are never printed, and have no command-line flag.
-    public static let secretKeys: Set<String> = ["jwt.secret"]
+    public static let secretKeys: Set<String> = ["jwt.secret", "mail.smtp.password", "mail.webhook_secret"]
 
     /// The environment variable of a key: `a.b_c` → `PORTERO_A_B_C`.
     public static func environmentName(of key: String) -> String {
