@@ -67,16 +67,36 @@ public enum Secrets {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// Decodes base64url without padding; nil for anything else (padding, `+`, `/`, whitespace).
+    /// Decodes base64url without padding; nil for anything else (padding, `+`, `/`, whitespace) and for a spelling
+    /// whose unused trailing bits are not zero, so that every byte string has exactly one accepted spelling (a
+    /// token whose last character was changed within those bits is not the same token).
     public static func decodeBase64URL(_ text: some StringProtocol) -> [UInt8]? {
-        guard
-            text.utf8.allSatisfy({ byte in
-                (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-            }), text.utf8.count % 4 != 1
-        else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
-        return Data(base64Encoded: base64).map(Array.init)
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count * 3 / 4)
+        var pending: UInt32 = 0
+        var pendingBits: UInt32 = 0
+        var count = 0
+        for byte in text.utf8 {
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte &- UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = byte &- UInt8(ascii: "a") &+ 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte &- UInt8(ascii: "0") &+ 52
+            case UInt8(ascii: "-"): value = 62
+            case UInt8(ascii: "_"): value = 63
+            default: return nil
+            }
+            pending = (pending << 6) | UInt32(value)
+            pendingBits += 6
+            count += 1
+            if pendingBits >= 8 {
+                pendingBits -= 8
+                output.append(UInt8(truncatingIfNeeded: pending >> pendingBits))
+                pending &= (1 << pendingBits) - 1
+            }
+        }
+        // One character alone cannot make a byte; the 2 or 4 bits left over after the last byte must be zero.
+        guard count % 4 != 1, pending == 0 else { return nil }
+        return output
     }
 }
