@@ -5,8 +5,8 @@ BIN          := .build/$(CONFIG)/portero
 # What the build needs (Debian 12 package names).
 BUILD_DEBS   := libsystemd-dev libargon2-dev libssl-dev pkg-config
 # What the test suite drives for real: msmtp (sendmail), strace (fault injection), nspawn, socket activation, a .deb
-# (dpkg-dev, lintian), its manual pages (man-db).
-TEST_DEBS    := msmtp strace curl systemd systemd-container dpkg-dev lintian man-db python3-pip
+# (dpkg-dev, lintian), its manual pages (man-db), nginx and caddy (forward-auth).
+TEST_DEBS    := msmtp strace curl systemd systemd-container dpkg-dev lintian man-db python3-pip nginx-light caddy
 TEST_PIP     := aiosmtpd schemathesis
 # Cases per API operation and phase of the fuzzer run in `make test` (harness/fuzz/run.py); larger for a longer run,
 # or FUZZ_MAX_TIME=<seconds> to fuzz until that time is spent.

@@ -17,6 +17,7 @@ public struct PorteroError: Error, Sendable, Equatable, CustomStringConvertible 
         case refreshTokenReused = "refresh_token_reused"
         case accountNotVerified = "account_not_verified"
         case forbidden
+        case insufficientRole = "insufficient_role"
         case notFound = "not_found"
         case userNotFound = "user_not_found"
         case sessionNotFound = "session_not_found"

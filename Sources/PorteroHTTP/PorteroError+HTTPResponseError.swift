@@ -53,7 +53,7 @@ enum ErrorResponder {
         case .validationError, .invalidCode: .badRequest
         case .invalidCredentials, .missingToken, .invalidToken, .tokenExpired, .tokenRevoked, .refreshTokenReused:
             .unauthorized
-        case .accountNotVerified, .forbidden: .forbidden
+        case .accountNotVerified, .forbidden, .insufficientRole: .forbidden
         case .notFound, .userNotFound, .sessionNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .userExists, .alreadyVerified: .conflict

@@ -19,6 +19,7 @@ public enum PorteroRouter {
             router.addRoutes(HealthController(auth: auth, mail: mail).endpoints)
             router.addRoutes(JWKSController(tokens: tokens).endpoints)
             router.addRoutes(AuthController(auth: auth).endpoints, atPath: RouterPath(authBasePath))
+            router.addRoutes(LocalAppController(auth: auth).endpoints, atPath: RouterPath(authBasePath))
             router.addRoutes(
                 AdminController(admin: admin, access: adminAccess, logger: logger).endpoints,
                 atPath: RouterPath(adminBasePath))
@@ -30,7 +31,9 @@ public enum PorteroRouter {
         router.middlewares.add(RequestIDMiddleware())
         router.middlewares.add(MethodNotAllowedMiddleware(routes: listing.routes.map { ($0.path, $0.method) }))
         router.middlewares.add(ClientAddressMiddleware(trustedProxies: trustedProxies))
-        router.middlewares.add(BodyLimitMiddleware<AppRequestContext>())
+        router.middlewares.add(
+            BodyLimitMiddleware<AppRequestContext>(
+                formPaths: [LocalAppController.introspectPath], ignoredBodyPaths: [LocalAppController.verifyPath]))
         addRoutes(router)
         return router
     }
