@@ -67,7 +67,7 @@ struct AdminClient {
             }
             var line = message
             if let fields = answer.json?["fields"] as? [String: Any], !fields.isEmpty {
-                line += " (" + fields.keys.sorted().map { "\($0) \(fields[$0] ?? "")" }.joined(separator: "; ") + ")"
+                line += " " + fields.keys.sorted().map { "\($0): \(fields[$0] ?? "")" }.joined(separator: "; ")
             }
             throw CommandSupport.fail(line)
         }
