@@ -132,6 +132,23 @@ struct AdminServiceTests {
         #expect(await fixture.audits().map(\.action) == ["user_locked", "user_unlocked"])
     }
 
+    @Test func aLockedUnverifiedAccountCannotSignInByVerifying() async throws {
+        let fixture = try await Fixture()
+        try await fixture.harness.register("ana@example.com")
+        _ = try await fixture.admin.lock(try fixture.ref("ana@example.com"), peer: fixture.peer)
+        let code = try #require(await fixture.harness.mailedCode(to: "ana@example.com", .verifyEmail))
+        var budget = RateBudget.unlimited(.verify)
+        do {
+            _ = try await fixture.harness.auth.verifyEmail(
+                .email(try fixture.harness.email("ana@example.com")), code: code, caller: fixture.harness.caller(),
+                budget: &budget)
+            Issue.record("a locked account signed in by verifying")
+        } catch let error as PorteroError {
+            #expect(error.code == .accountLocked)
+        }
+        #expect(await fixture.harness.store.state.sessions.isEmpty)
+    }
+
     @Test func unlockEndsALockOfFailedLogins() async throws {
         let fixture = try await Fixture()
         _ = try await fixture.harness.verifiedUser("ana@example.com")
