@@ -40,4 +40,14 @@ public struct AdminAccess: Sendable {
         }
         return Array(groups.prefix(Int(count)))
     }
+
+    /// The name the user database gives `uid`, or nil when it has none.
+    public static func userName(uid: UInt32) -> String? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name
+        else { return nil }
+        return String(cString: name)
+    }
 }

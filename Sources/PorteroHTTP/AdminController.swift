@@ -4,7 +4,8 @@ public import Logging
 public import PorteroCore
 
 /// The admin API (SPEC §3), under `/admin/v1`: only over the Unix socket, and only for peers ``AdminAccess``
-/// allows by their `SO_PEERCRED`. Everyone else gets 403 `forbidden`, whatever address they come from.
+/// allows by their `SO_PEERCRED`. A local peer without the right credentials gets 403 `forbidden`; over TCP the
+/// admin API does not exist (404, see ``AdminOverTCPMiddleware``).
 public struct AdminController: Sendable {
     let admin: AdminService
     let access: AdminAccess
@@ -20,6 +21,8 @@ public struct AdminController: Sendable {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.add(middleware: PeerCredentialsGuard(access: access, logger: logger))
         routes.get("stats") { _, _ in try JSONResponse.make(StatsResponse(await admin.stats())) }
+        addUserRoutes(to: routes)
+        addSnapshotRoute(to: routes)
         return routes
     }
 
@@ -74,7 +77,7 @@ struct PeerCredentialsGuard: RouterMiddleware {
         async throws -> Response
     {
         guard let peer = await context.peerCredentials() else {
-            throw PorteroError(.forbidden, "The admin API is served on the Unix socket only.")
+            throw PorteroError(.notFound, "No such route.")
         }
         guard access.allows(peer) else {
             logger.warning(
@@ -85,6 +88,22 @@ struct PeerCredentialsGuard: RouterMiddleware {
                 ]
             )
             throw PorteroError(.forbidden, "This user may not use the admin API; see admin_group.")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Over TCP the admin API does not exist: every `/admin/…` path is 404 `not_found` whatever its method, before
+/// routing, so a network client cannot even tell which admin routes there are.
+struct AdminOverTCPMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        let path = request.uri.path
+        if !context.isUnixSocket, path == "/admin" || path.hasPrefix("/admin/") {
+            throw PorteroError(.notFound, "No such route.")
         }
         return try await next(request, context)
     }

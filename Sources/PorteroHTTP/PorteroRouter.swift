@@ -29,6 +29,7 @@ public enum PorteroRouter {
         addRoutes(listing)
         let router = Router(context: AppRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
+        router.middlewares.add(AdminOverTCPMiddleware())
         router.middlewares.add(MethodNotAllowedMiddleware(routes: listing.routes.map { ($0.path, $0.method) }))
         router.middlewares.add(ClientAddressMiddleware(trustedProxies: trustedProxies))
         router.middlewares.add(

@@ -14,6 +14,8 @@ public actor MemoryStore<State: StoreStateProtocol>: RecordStore {
     public private(set) var lastSeq: UInt64 = 0
     /// nil while writable; the reason given to ``fail(reason:)`` after.
     public private(set) var failure: String?
+    /// Every acknowledged record, in order (a test's view of the log; a snapshot does not drop them).
+    public private(set) var records: [State.Record] = []
     /// Records written since the last ``snapshot()``.
     public private(set) var recordsSinceSnapshot = 0
     private var closed = false
@@ -48,6 +50,7 @@ public actor MemoryStore<State: StoreStateProtocol>: RecordStore {
             _ = try RecordEncoding.validatedData(record)
         }
         state = transaction.state
+        records.append(contentsOf: transaction.records)
         lastSeq += UInt64(transaction.records.count)
         recordsSinceSnapshot += transaction.records.count
         return result

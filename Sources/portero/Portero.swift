@@ -6,7 +6,7 @@ struct Portero: AsyncParsableCommand {
         commandName: "portero",
         abstract: "Self-hosted authentication daemon: one binary, one systemd unit.",
         version: PorteroVersion.string,
-        subcommands: [Serve.self, Check.self, Keys.self, Version.self]
+        subcommands: [Serve.self, Check.self, Users.self, Sessions.self, Snapshot.self, Keys.self, Version.self]
     )
 }
 
@@ -19,9 +19,9 @@ struct Version: ParsableCommand {
 
     func run() {
         #if DEBUG
-        let build = "debug"
+            let build = "debug"
         #else
-        let build = "release"
+            let build = "release"
         #endif
         print("portero \(PorteroVersion.string) (\(build) build, store format 1)")
     }

@@ -3,7 +3,8 @@ import PorteroTestSupport
 import Testing
 
 /// The admin API decides by the Unix-socket peer's `SO_PEERCRED`, read on the request path: root (this test) may,
-/// another user (`nobody`, through `setpriv`) may not unless `admin_group` names one of its groups, and TCP never may.
+/// another user (`nobody`, through `setpriv`) may not unless `admin_group` names one of its groups, and over TCP the
+/// admin API does not exist (404).
 @Suite("Admin access by peer credentials", .serialized)
 struct AdminAccessTests {
     static var canRun: Bool {
@@ -26,7 +27,7 @@ struct AdminAccessTests {
     }
 
     @Test(
-        "root may, nobody may not (403 forbidden), TCP never; admin_group lets a member in",
+        "root may, nobody may not (403 forbidden), TCP 404; admin_group lets a member in",
         .enabled("needs root, setpriv and curl") { Self.canRun }
     )
     func peerCredentialsDecide() async throws {
@@ -49,8 +50,8 @@ struct AdminAccessTests {
             #expect((stats.json?["store"] as? [String: Any])?["writable"] as? Bool == true)
 
             let overTCP = try await HTTPTestClient.request("GET", "/admin/v1/stats", to: try daemon.tcp)
-            #expect(overTCP.status == 403)
-            #expect(overTCP.json?["error"] as? String == "forbidden")
+            #expect(overTCP.status == 404)
+            #expect(overTCP.json?["error"] as? String == "not_found")
 
             let nobody = try await Self.statsAsNobody(try #require(daemon.socketPath))
             #expect(nobody.status == 403, "\(nobody.body)")

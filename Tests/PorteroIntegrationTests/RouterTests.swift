@@ -163,8 +163,14 @@ struct RouterTests {
     @Test func theAdminAPIRefusesAnythingButTheUnixSocket() async throws {
         let harness = try await AuthHarness()
         try await Self.application(harness).test(.router) { client in
-            let response = try await client.execute(uri: "/admin/v1/stats", method: .get)
-            #expect(response.status == .forbidden)
+            // Not over the Unix socket, the admin API does not exist: 404 for every path and method, never 405.
+            for (uri, method) in [
+                ("/admin/v1/stats", HTTPRequest.Method.get), ("/admin/v1/users", .get), ("/admin/v1/users/x", .put),
+                ("/admin/v1/sessions/x", .delete),
+            ] {
+                let response = try await client.execute(uri: uri, method: method)
+                #expect(response.status == .notFound, "\(method) \(uri)")
+            }
         }
     }
 

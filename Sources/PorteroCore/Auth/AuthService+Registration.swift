@@ -69,7 +69,8 @@ extension AuthService {
     }
 
     /// Verifies the address with its code and signs the user in. 400 `invalid_code` for a wrong or expired code
-    /// (each wrong try counts; the code dies at the last), 409 `already_verified`, 404 `user_not_found`.
+    /// (each wrong try counts; the code dies at the last), 409 `already_verified`, 404 `user_not_found`, 423 while
+    /// an admin has locked the account.
     public func verifyEmail(
         _ subject: VerificationSubject,
         code: String,
@@ -84,6 +85,12 @@ extension AuthService {
         let service = self
         let outcome = try await write(caller.logger) { transaction -> VerifyOutcome in
             let user = try Self.unverifiedUser(account.id, in: transaction.state, now: now)
+            // An admin's lock holds here too: verifying signs in, which a locked account may not.
+            if let entry = transaction.state.lockouts[user.emailKey], entry.byAdmin == true,
+                let until = entry.lockedUntil, until > now
+            {
+                throw Lockout.locked(until: until)
+            }
             let check = codes.check(code, user: user, purpose: .verifyEmail, state: transaction.state, now: now)
             for record in check.records { transaction.append(record) }
             guard check.matched else { return .wrongCode }

@@ -24,6 +24,10 @@ public enum AuthRecord: StoreRecord, Equatable {
     case mailQueued(OutboxMail)
     case mailDone(MailDone)
     case mailAttempted(MailAttempt)
+    /// An admin locked the account until an admin unlocks it (`portero users lock`).
+    case userLocked(AdminLock)
+    /// What an admin did, and who (the audit trail of `/admin/v1`); changes no state.
+    case adminAction(AdminAudit)
 
     public struct UserChange: Codable, Sendable, Equatable {
         public var userID: UUID
@@ -155,7 +159,49 @@ public enum AuthRecord: StoreRecord, Equatable {
 
     public struct LockoutClear: Codable, Sendable, Equatable {
         public var emailKey: String
-        public init(emailKey: String) { self.emailKey = emailKey }
+        /// An admin's unlock: it also ends an admin's lock, which nothing else (login, password reset) does.
+        /// nil (absent on disk) for the clears of logins and resets.
+        public var byAdmin: Bool?
+        public init(emailKey: String, byAdmin: Bool? = nil) {
+            self.emailKey = emailKey
+            self.byAdmin = byAdmin
+        }
+    }
+
+    public struct AdminLock: Codable, Sendable, Equatable {
+        public var userID: UUID
+        public var emailKey: String
+        public var at: Date
+        public init(userID: UUID, emailKey: String, at: Date) {
+            self.userID = userID
+            self.emailKey = emailKey
+            self.at = at
+        }
+    }
+
+    /// One admin action: what, on whom, and the peer (`SO_PEERCRED`) that asked.
+    public struct AdminAudit: Codable, Sendable, Equatable {
+        /// `user_verified`, `user_locked`, `user_unlocked`, `roles_set`, `user_deleted`, `session_revoked`,
+        /// `sessions_revoked`.
+        public var action: String
+        public var userID: UUID?
+        public var sessionID: UUID?
+        public var peerUID: UInt32
+        public var peerPID: Int32
+        public var peerUser: String?
+        public var at: Date
+        public init(
+            action: String, userID: UUID?, sessionID: UUID? = nil, peerUID: UInt32, peerPID: Int32,
+            peerUser: String?, at: Date
+        ) {
+            self.action = action
+            self.userID = userID
+            self.sessionID = sessionID
+            self.peerUID = peerUID
+            self.peerPID = peerPID
+            self.peerUser = peerUser
+            self.at = at
+        }
     }
 
     public struct MailDone: Codable, Sendable, Equatable {
@@ -206,6 +252,8 @@ public enum AuthRecord: StoreRecord, Equatable {
         case .mailQueued: "mail.queued"
         case .mailDone: "mail.done"
         case .mailAttempted: "mail.attempted"
+        case .userLocked: "user.locked"
+        case .adminAction: "admin.action"
         }
     }
 
@@ -230,6 +278,8 @@ public enum AuthRecord: StoreRecord, Equatable {
         case .mailQueued(let value): return Array(try encoder.encode(value))
         case .mailDone(let value): return Array(try encoder.encode(value))
         case .mailAttempted(let value): return Array(try encoder.encode(value))
+        case .userLocked(let value): return Array(try encoder.encode(value))
+        case .adminAction(let value): return Array(try encoder.encode(value))
         }
     }
 
@@ -256,6 +306,8 @@ public enum AuthRecord: StoreRecord, Equatable {
         case "mail.queued": self = .mailQueued(try decoder.decode(OutboxMail.self, from: data))
         case "mail.done": self = .mailDone(try decoder.decode(MailDone.self, from: data))
         case "mail.attempted": self = .mailAttempted(try decoder.decode(MailAttempt.self, from: data))
+        case "user.locked": self = .userLocked(try decoder.decode(AdminLock.self, from: data))
+        case "admin.action": self = .adminAction(try decoder.decode(AdminAudit.self, from: data))
         default: throw UnknownRecordType(type: type)
         }
     }

@@ -74,7 +74,7 @@ public struct AuthState: StoreStateProtocol, Equatable {
         case .userLoggedIn(let change):
             users[change.userID]?.lastLoginAt = change.at
             users[change.userID]?.lastLoginIP = change.ip
-            if let key = users[change.userID]?.emailKey { lockouts[key] = nil }
+            if let key = users[change.userID]?.emailKey, lockouts[key]?.byAdmin != true { lockouts[key] = nil }
         case .userTokensRevoked(let change):
             users[change.userID]?.tokensValidAfter = change.at
             removeSessions { $0.userID == change.userID }
@@ -122,7 +122,15 @@ public struct AuthState: StoreStateProtocol, Equatable {
             entry.expiresAt = change.expiresAt
             lockouts[change.emailKey] = entry
         case .lockoutCleared(let change):
+            // An admin's lock ends only by an admin's unlock (or the account's deletion), never by a reset.
+            if lockouts[change.emailKey]?.byAdmin == true, change.byAdmin != true { return }
             lockouts[change.emailKey] = nil
+        case .userLocked(let change):
+            lockouts[change.emailKey] = LockoutEntry(
+                failures: 0, lastFailureAt: change.at, lockedUntil: .distantFuture, expiresAt: .distantFuture,
+                byAdmin: true)
+        case .adminAction:
+            break
         case .mailQueued(let mail):
             outbox[mail.id] = mail
         case .mailAttempted(let change):

@@ -127,12 +127,18 @@ public struct LockoutEntry: Sendable, Codable, Equatable {
     /// When the entry's window (or its lock) runs out and it leaves the state; nil in entries written before
     /// windows existed, which then last only as long as their lock.
     public var expiresAt: Date?
+    /// Set when an admin locked the account (`portero users lock`): locked until an admin unlocks it; a login or
+    /// a password reset does not clear it. nil (absent on disk) for locks of failed logins.
+    public var byAdmin: Bool?
 
-    public init(failures: Int, lastFailureAt: Date, lockedUntil: Date? = nil, expiresAt: Date? = nil) {
+    public init(
+        failures: Int, lastFailureAt: Date, lockedUntil: Date? = nil, expiresAt: Date? = nil, byAdmin: Bool? = nil
+    ) {
         self.failures = failures
         self.lastFailureAt = lastFailureAt
         self.lockedUntil = lockedUntil
         self.expiresAt = expiresAt
+        self.byAdmin = byAdmin
     }
 
     /// Whether the entry has run out at `now` (a lock in force never has).

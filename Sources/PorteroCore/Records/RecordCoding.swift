@@ -28,7 +28,9 @@ public enum RecordCoding {
     }
 
     /// Words written upper-case in Swift property names.
-    static let acronyms: [String: String] = ["id": "ID", "ids": "IDs", "ip": "IP"]
+    static let acronyms: [String: String] = [
+        "id": "ID", "ids": "IDs", "ip": "IP", "uid": "UID", "pid": "PID",
+    ]
 
     /// `userID` → `user_id`, `lastLoginIP` → `last_login_ip`, `tokensValidAfter` → `tokens_valid_after`.
     static func snakeCase(_ key: String) -> String {

@@ -1,0 +1,26 @@
+public import Foundation
+import Logging
+
+extension AdminService {
+    /// Writes a snapshot now (`portero snapshot`), after an audit record of the request; returns the seq it covers.
+    /// A store that cannot write answers 503.
+    public func snapshot(peer: AdminPeer) async throws -> UInt64 {
+        let now = clock.now()
+        try await write(peer.logger) { transaction in
+            transaction.append(
+                .adminAction(
+                    .init(
+                        action: "snapshot", userID: nil, peerUID: peer.uid, peerPID: peer.pid,
+                        peerUser: peer.userName, at: now)))
+        }
+        let seq: UInt64
+        do {
+            seq = try await store.snapshot()
+        } catch {
+            peer.logger.error("snapshot failed", metadata: ["event": "store.unavailable", "error": "\(error)"])
+            throw PorteroError.unavailable()
+        }
+        Self.event(peer, "snapshot", "snapshot written at an admin's request", userID: nil, ["seq": "\(seq)"])
+        return seq
+    }
+}
