@@ -67,7 +67,11 @@ public struct PorteroDaemon: Sendable {
             ),
             trustedProxies: TrustedProxies(configuration.listeners.trustedProxies),
             tokens: { await tokens.current },
-            logger: logger
+            logger: logger,
+            browser: BrowserSessionSettings(
+                cookieEnabled: configuration.browser.cookieEnabled, cookieDomain: configuration.browser.cookieDomain,
+                cookieSecure: configuration.browser.cookieSecure,
+                redirectHosts: Set(configuration.browser.redirectHosts))
         )
         let listeners = try Listeners(passed: passed, configuration: configuration.listeners, logger: logger)
         // Every listener, and the SIGHUP trap of ``ReloadService``.

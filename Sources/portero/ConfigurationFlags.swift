@@ -26,7 +26,9 @@ struct ConfigurationFlags: ParsableArguments {
     @Option(name: .customLong("admin-group"), help: "Overrides the config key admin_group.")
     var adminGroup: String?
 
-    @Option(name: .customLong("trusted-proxies"), help: "Comma-separated CIDRs (or unix) whose X-Forwarded-For is believed.")
+    @Option(
+        name: .customLong("trusted-proxies"), help: "Comma-separated CIDRs (or unix) whose X-Forwarded-For is believed."
+    )
     var trustedProxies: String?
 
     @Option(name: .customLong("issuer"), help: "Overrides the config key issuer.")
@@ -98,6 +100,21 @@ struct ConfigurationFlags: ParsableArguments {
     @Option(name: .customLong("mail-from"), help: "Overrides the config key mail.from.")
     var mailFrom: String?
 
+    @Option(
+        name: .customLong("cookie-enabled"), help: "true: set and accept the portero_session cookie; serve /signin.")
+    var cookieEnabled: String?
+
+    @Option(name: .customLong("cookie-domain"), help: "Overrides the config key cookie.domain.")
+    var cookieDomain: String?
+
+    @Option(name: .customLong("cookie-secure"), help: "false only for plain-HTTP development.")
+    var cookieSecure: String?
+
+    @Option(
+        name: .customLong("forward-auth-redirect-hosts"),
+        help: "Comma-separated hosts the sign-in page may send a browser back to (rd=).")
+    var forwardAuthRedirectHosts: String?
+
     @Option(name: .customLong("log-format"), help: "Overrides the config key log.format.")
     var logFormat: String?
 
@@ -138,6 +155,10 @@ struct ConfigurationFlags: ParsableArguments {
         if let value = mailMaildir { values["mail.maildir"] = value }
         if let value = mailWebhook { values["mail.webhook"] = value }
         if let value = mailFrom { values["mail.from"] = value }
+        if let value = cookieEnabled { values["cookie.enabled"] = value }
+        if let value = cookieDomain { values["cookie.domain"] = value }
+        if let value = cookieSecure { values["cookie.secure"] = value }
+        if let value = forwardAuthRedirectHosts { values["forward_auth.redirect_hosts"] = value }
         if let value = logFormat { values["log.format"] = value }
         if let value = logLevel { values["log.level"] = value }
         return values

@@ -161,7 +161,8 @@ struct ConfigurationTests {
             ["password.max_length": "100"], ["snapshot.every_records": "5"], ["snapshot.every": "1m"],
             ["mail.transport": otherTransport], ["mail.sendmail": "/bin/true"], ["mail.maildir": "/tmp/mail"],
             ["mail.webhook": "http://127.0.0.1:1/"], ["mail.from": "a@b.example"], ["log.format": "json"],
-            ["log.level": "debug"],
+            ["log.level": "debug"], ["cookie.enabled": "true"], ["cookie.domain": "example.com"],
+            ["cookie.secure": "false"], ["forward_auth.redirect_hosts": "app.example.com"],
         ]
         var covered: [String] = []
         for flags in changes {
