@@ -88,6 +88,23 @@ struct SignInRouterTests {
         }
     }
 
+    @Test func verifyingTheEmailSetsTheCookieToo() async throws {
+        let harness = try await AuthHarness()
+        _ = try await harness.register("bo@example.com")
+        let code = try #require(await harness.mailedCode(to: "bo@example.com", .verifyEmail))
+        try await Self.application(harness).test(.router) { client in
+            let verified = try await client.execute(
+                uri: "/api/v1/auth/verify-email", method: .post, headers: RouterTests.jsonHeaders,
+                body: try RouterTests.json(["email": "bo@example.com", "code": code]))
+            #expect(verified.status == .ok)
+            let cookie = try #require(Self.cookieValue(verified.headers[.setCookie]))
+            let identity = try await client.execute(
+                uri: "/api/v1/auth/verify", method: .get, headers: [.cookie: "portero_session=\(cookie)"])
+            #expect(identity.status == .ok)
+            #expect(identity.headers[.init("X-Auth-Email")!] == "bo@example.com")
+        }
+    }
+
     @Test func withCookiesOffNothingIsSetOrTakenAndThereIsNoPage() async throws {
         let harness = try await AuthHarness()
         let signedIn = try await harness.verifiedUser("ana@example.com")
