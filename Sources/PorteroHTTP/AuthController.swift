@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 public import Hummingbird
 public import PorteroCore
 
@@ -6,9 +7,23 @@ public import PorteroCore
 /// use case of ``AuthService`` and encodes its answer.
 public struct AuthController: Sendable {
     let auth: AuthService
+    /// Whether login and verify-email also set the `portero_session` cookie.
+    let browser: BrowserSessionSettings
 
-    public init(auth: AuthService) {
+    public init(auth: AuthService, browser: BrowserSessionSettings = .disabled) {
         self.auth = auth
+        self.browser = browser
+    }
+
+    /// The answer of a sign-in, with `Set-Cookie: portero_session` when cookies are on.
+    func signedIn(_ signedIn: SignedIn, message: String) throws -> Response {
+        var headers = HTTPFields()
+        if browser.cookieEnabled {
+            headers[.setCookie] = browser.setCookie(
+                auth.sessionCookie(for: signedIn.sessionID), maxAge: auth.configuration.refreshTTL.seconds)
+        }
+        return try JSONResponse.make(
+            TokenResponse(signedIn, message: message, includeUser: true), headers: headers)
     }
 
     public var endpoints: RouteCollection<AppRequestContext> {
@@ -62,7 +77,7 @@ public struct AuthController: Sendable {
         guard let code else { throw PorteroError.validation(["code": "is required"]) }
         let signedIn = try await auth.verifyEmail(
             subject, code: code, caller: caller(request, context), budget: &budget)
-        return try JSONResponse.make(TokenResponse(signedIn, message: "Email verified.", includeUser: true))
+        return try self.signedIn(signedIn, message: "Email verified.")
     }
 
     /// POST /resend-verification `{email}` (or a Bearer verification token) → 200; the previous code dies.
@@ -101,7 +116,7 @@ public struct AuthController: Sendable {
         guard let email, let password else { throw PorteroError.validation([:]) }
         let signedIn = try await auth.login(
             email: email, password: password, caller: caller(request, context), budget: &budget)
-        return try JSONResponse.make(TokenResponse(signedIn, message: "Logged in.", includeUser: true))
+        return try self.signedIn(signedIn, message: "Logged in.")
     }
 
     /// POST /refresh → new tokens; a spent refresh token revokes its session (401 `refresh_token_reused`).

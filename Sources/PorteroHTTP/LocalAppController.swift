@@ -7,9 +7,12 @@ public import PorteroCore
 /// and forward-auth (`GET /verify`) for nginx `auth_request`, Caddy `forward_auth` and Traefik `forwardAuth`.
 public struct LocalAppController: Sendable {
     let auth: AuthService
+    /// Whether `/verify` also takes the `portero_session` cookie.
+    let browser: BrowserSessionSettings
 
-    public init(auth: AuthService) {
+    public init(auth: AuthService, browser: BrowserSessionSettings = .disabled) {
         self.auth = auth
+        self.browser = browser
     }
 
     /// The path of introspection, whose body may be a form (RFC 7662 §2.1).
@@ -60,12 +63,18 @@ public struct LocalAppController: Sendable {
             ])
     }
 
-    /// GET /verify with a Bearer access token → 200 with `X-Auth-User-Id`, `X-Auth-Email`, `X-Auth-Roles`; 401 for
+    /// GET /verify with a Bearer access token (or, when `cookie.enabled` and no Authorization header is sent, the
+    /// `portero_session` cookie) → 200 with `X-Auth-User-Id`, `X-Auth-Email`, `X-Auth-Roles`; 401 for
     /// a missing or refused token; `?role=` or `X-Auth-Require-Role` → 403 `insufficient_role` without that role.
     func verify(_ request: Request) async throws -> Response {
         let required = try Self.requiredRole(request)
-        let identity = try await auth.forwardAuth(
-            accessToken: try AuthController.bearerToken(request), requiredRole: required)
+        let bearer = try AuthController.bearerToken(request)
+        let identity: ForwardedIdentity
+        if bearer == nil, let cookie = browser.cookie(in: request.headers) {
+            identity = try await auth.forwardAuth(sessionCookie: cookie, requiredRole: required)
+        } else {
+            identity = try await auth.forwardAuth(accessToken: bearer, requiredRole: required)
+        }
         var headers = HTTPFields()
         headers[.xAuthUserID] = identity.userID.uuidString.lowercased()
         headers[.xAuthEmail] = identity.email

@@ -13,13 +13,19 @@ public enum PorteroRouter {
     /// (`trusted_proxies`), then the body limit.
     public static func build(
         auth: AuthService, admin: AdminService, adminAccess: AdminAccess, trustedProxies: TrustedProxies,
-        tokens: @escaping @Sendable () async -> TokenService, mail: MailStatus = MailStatus(), logger: Logger
+        tokens: @escaping @Sendable () async -> TokenService, mail: MailStatus = MailStatus(), logger: Logger,
+        browser: BrowserSessionSettings = .disabled
     ) -> Router<AppRequestContext> {
         let addRoutes = { (router: Router<AppRequestContext>) in
             router.addRoutes(HealthController(auth: auth, mail: mail).endpoints)
             router.addRoutes(JWKSController(tokens: tokens).endpoints)
-            router.addRoutes(AuthController(auth: auth).endpoints, atPath: RouterPath(authBasePath))
-            router.addRoutes(LocalAppController(auth: auth).endpoints, atPath: RouterPath(authBasePath))
+            router.addRoutes(
+                AuthController(auth: auth, browser: browser).endpoints, atPath: RouterPath(authBasePath))
+            router.addRoutes(
+                LocalAppController(auth: auth, browser: browser).endpoints, atPath: RouterPath(authBasePath))
+            if browser.cookieEnabled {
+                router.addRoutes(SignInController(auth: auth, settings: browser).endpoints)
+            }
             router.addRoutes(
                 AdminController(admin: admin, access: adminAccess, logger: logger).endpoints,
                 atPath: RouterPath(adminBasePath))
@@ -34,7 +40,8 @@ public enum PorteroRouter {
         router.middlewares.add(ClientAddressMiddleware(trustedProxies: trustedProxies))
         router.middlewares.add(
             BodyLimitMiddleware<AppRequestContext>(
-                formPaths: [LocalAppController.introspectPath], ignoredBodyPaths: [LocalAppController.verifyPath]))
+                formPaths: SignInController.formPaths.union([LocalAppController.introspectPath]),
+                ignoredBodyPaths: [LocalAppController.verifyPath]))
         addRoutes(router)
         return router
     }

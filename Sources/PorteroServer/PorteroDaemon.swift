@@ -70,7 +70,11 @@ public struct PorteroDaemon: Sendable {
             trustedProxies: TrustedProxies(configuration.listeners.trustedProxies),
             tokens: { await tokens.current },
             mail: mailStatus,
-            logger: logger
+            logger: logger,
+            browser: BrowserSessionSettings(
+                cookieEnabled: configuration.browser.cookieEnabled, cookieDomain: configuration.browser.cookieDomain,
+                cookieSecure: configuration.browser.cookieSecure,
+                redirectHosts: Set(configuration.browser.redirectHosts))
         )
         let listeners = try Listeners(passed: passed, configuration: configuration.listeners, logger: logger)
         // Every listener, the SIGHUP trap of ``ReloadService`` and the first mail check.

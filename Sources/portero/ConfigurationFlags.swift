@@ -129,6 +129,21 @@ struct ConfigurationFlags: ParsableArguments {
     @Option(name: .customLong("mail-webhook-ca"), help: "Overrides the config key mail.webhook_ca.")
     var mailWebhookCa: String?
 
+    @Option(
+        name: .customLong("cookie-enabled"), help: "true: set and accept the portero_session cookie; serve /signin.")
+    var cookieEnabled: String?
+
+    @Option(name: .customLong("cookie-domain"), help: "Overrides the config key cookie.domain.")
+    var cookieDomain: String?
+
+    @Option(name: .customLong("cookie-secure"), help: "false only for plain-HTTP development.")
+    var cookieSecure: String?
+
+    @Option(
+        name: .customLong("forward-auth-redirect-hosts"),
+        help: "Comma-separated hosts the sign-in page may send a browser back to (rd=).")
+    var forwardAuthRedirectHosts: String?
+
     @Option(name: .customLong("log-format"), help: "Overrides the config key log.format.")
     var logFormat: String?
 
@@ -178,6 +193,11 @@ struct ConfigurationFlags: ParsableArguments {
         if let value = mailSmtpTls { values["mail.smtp.tls"] = value }
         if let value = mailSmtpCa { values["mail.smtp.ca"] = value }
         if let value = mailWebhookCa { values["mail.webhook_ca"] = value }
+
+        if let value = cookieEnabled { values["cookie.enabled"] = value }
+        if let value = cookieDomain { values["cookie.domain"] = value }
+        if let value = cookieSecure { values["cookie.secure"] = value }
+        if let value = forwardAuthRedirectHosts { values["forward_auth.redirect_hosts"] = value }
         if let value = logFormat { values["log.format"] = value }
         if let value = logLevel { values["log.level"] = value }
         return values

@@ -179,6 +179,8 @@ struct ConfigurationTests {
             ["mail.webhook_secret": "signing-secret"], ["mail.webhook_ca": "/tmp/hook-ca.pem"],
             ["log.format": "json"],
             ["log.level": "debug"],
+            ["cookie.enabled": "true"], ["cookie.domain": "example.com"], ["cookie.secure": "false"],
+            ["forward_auth.redirect_hosts": "app.example.com"],
         ]
         var covered: [String] = []
         for flags in changes {

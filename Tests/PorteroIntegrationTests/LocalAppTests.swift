@@ -169,20 +169,19 @@ final class Caddy {
     }
 }
 
-/// Debian's nginx in the foreground as one process, serving `examples/nginx/protected-app.conf` with its ports and
+/// Debian's nginx in the foreground as one process, serving an example of `examples/nginx/` with its ports and
 /// socket path replaced, in front of a stand-in app (another nginx server) that echoes who nginx says is signed in.
 final class Nginx {
     let process = Process()
     let directory: TestDirectory
     let port: Int
 
-    init(socket: String) async throws {
+    init(socket: String, example: String = "protected-app.conf") async throws {
         directory = try TestDirectory()
         port = try PorteroProcess.freePort()
         let appPort = try PorteroProcess.freePort()
-        let example = try String(
-            contentsOfFile: LocalAppTests.root + "/examples/nginx/protected-app.conf", encoding: .utf8)
-        let site = example.replacingOccurrences(of: "listen 8080;", with: "listen 127.0.0.1:\(port);")
+        let text = try String(contentsOfFile: LocalAppTests.root + "/examples/nginx/" + example, encoding: .utf8)
+        let site = text.replacingOccurrences(of: "listen 8080;", with: "listen 127.0.0.1:\(port);")
             .replacingOccurrences(of: "127.0.0.1:8081", with: "127.0.0.1:\(appPort)")
             .replacingOccurrences(of: "/run/portero/portero.sock", with: socket)
         try directory.write("site.conf", site)

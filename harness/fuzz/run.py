@@ -141,7 +141,7 @@ def main() -> int:
     arguments = [
         options.binary, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}",
         "--socket", os.path.join(directory, "portero.sock"), "--mail-transport", "maildir",
-        "--log-format", "json", "--lockout-max-failures", "0",
+        "--log-format", "json", "--lockout-max-failures", "0", "--cookie-enabled", "true",
         "--rate-login", "0", "--rate-register", "0", "--rate-verify", "0", "--rate-resend", "0", "--rate-forgot", "0",
     ]
     started = time.monotonic()

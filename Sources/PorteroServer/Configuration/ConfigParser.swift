@@ -55,6 +55,17 @@ struct ConfigParser {
         }
     }
 
+    /// `true` or `false` (a YAML boolean, or that text from a flag or the environment).
+    func bool(_ key: String, default fallback: Bool) throws(ConfigurationError) -> Bool {
+        if let value = reader.bool(forKey: ConfigKey(key)) { return value }
+        guard let value = raw(key) else { return fallback }
+        switch value.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw bad(key, "\"\(value)\" is not true or false")
+        }
+    }
+
     func int(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         guard let value = raw(key) else { return fallback }
         guard let number = Int(value), range.contains(number) else {

@@ -16,6 +16,7 @@ public struct PorteroConfiguration: Sendable, Equatable {
     public var snapshots: SnapshotConfiguration
     public var mail: MailConfiguration
     public var log: LogConfiguration
+    public var browser: BrowserSessionConfiguration
     /// The sources this configuration was read from, so that SIGHUP can read them again; nil when built by hand.
     public var origin: ConfigurationOrigin? = nil
 
@@ -29,12 +30,14 @@ public struct PorteroConfiguration: Sendable, Equatable {
         snapshots = try SnapshotConfiguration(reader: reader)
         mail = try MailConfiguration(reader: reader, dataDirectory: dataDirectory, defaults: defaults)
         log = try LogConfiguration(reader: reader, defaults: defaults)
+        browser = try BrowserSessionConfiguration(reader: reader)
     }
 
     /// Every key of SPEC §2.
     public static let keys: [String] =
         ["data_dir"] + ListenerConfiguration.keys + TokenConfiguration.keys + AuthConfiguration.keys
         + PasswordConfiguration.keys + SnapshotConfiguration.keys + MailConfiguration.keys + LogConfiguration.keys
+        + BrowserSessionConfiguration.keys
 
     /// Keys whose values are secrets: they are never printed, and have no command-line flag.
     public static let secretKeys: Set<String> = ["jwt.secret", "mail.smtp.password", "mail.webhook_secret"]
@@ -55,7 +58,7 @@ public struct PorteroConfiguration: Sendable, Equatable {
             + listeners.changedKeys(since: old.listeners) + tokens.changedKeys(since: old.tokens)
             + auth.changedKeys(since: old.auth) + passwords.changedKeys(since: old.passwords)
             + snapshots.changedKeys(since: old.snapshots) + mail.changedKeys(since: old.mail)
-            + log.changedKeys(since: old.log)
+            + log.changedKeys(since: old.log) + browser.changedKeys(since: old.browser)
     }
 }
 
@@ -63,7 +66,7 @@ extension PorteroConfiguration: CustomStringConvertible, CustomDebugStringConver
     /// Every setting; `jwt.secret` is a ``Secret`` and shows as `<redacted>`, so a configuration can be logged.
     public var description: String {
         "PorteroConfiguration(data_dir: \(dataDirectory), \(listeners), \(tokens), \(auth), \(passwords), "
-            + "\(snapshots), \(mail), \(log))"
+            + "\(snapshots), \(mail), \(log), \(browser))"
     }
 
     public var debugDescription: String { description }
