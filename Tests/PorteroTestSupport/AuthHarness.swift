@@ -58,7 +58,7 @@ public struct AuthHarness: Sendable {
     /// The plain code of the newest mail queued for `email` with this purpose.
     public func mailedCode(to email: String, _ purpose: CodePurpose) async -> String? {
         await store.state.outbox.values
-            .filter { $0.to == email && $0.kind == purpose.rawValue }
+            .filter { $0.to == email && $0.kind == purpose.rawValue && $0.code != nil }
             .max { $0.queuedAt < $1.queuedAt }?.code
     }
 
