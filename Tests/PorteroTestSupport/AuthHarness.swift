@@ -94,6 +94,23 @@ public struct AuthHarness: Sendable {
     }
 
     /// Resets the password with an unlimited budget.
+    /// Changes `address`'s password from a new session of its own (the ways a session ends, tested beside it).
+    public func changePasswordFromAnotherSession(
+        _ address: String, current: String = "correct horse battery", new: String = "a new horse battery"
+    ) async throws {
+        let other = try await login(address)
+        let otherAuth = try await auth.authenticate(accessToken: other.accessToken)
+        _ = try await changePassword(otherAuth, current: current, new: try auth.newPassword(new), caller: caller())
+    }
+
+    /// Runs the whole forgotten-password flow for `address`: request, the mailed code, the new password.
+    public func resetPasswordByMailedCode(_ address: String, new: String = "a new horse battery") async throws {
+        var budget = RateBudget.unlimited(.forgot)
+        try await auth.forgotPassword(try email(address), caller: caller(), budget: &budget)
+        guard let code = await mailedCode(to: address, .resetPassword) else { throw HarnessError("no code was mailed") }
+        try await resetPassword(email: try email(address), code: code, new: try auth.newPassword(new), caller: caller())
+    }
+
     public func resetPassword(email: Email, code: String, new: NewPassword, caller: Caller) async throws {
         var budget = RateBudget.unlimited(.reset)
         try await auth.resetPassword(email: email, code: code, new: new, caller: caller, budget: &budget)
