@@ -12,12 +12,13 @@ struct AdminAccessTests {
             && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")
     }
 
-    /// GET /admin/v1/stats over the Unix socket as uid/gid 65534 (`nobody`/`nogroup`); returns status and body.
-    static func statsAsNobody(_ socket: String) async throws -> (status: Int, body: String) {
+    /// GET /admin/v1/stats over the Unix socket as uid 65534 (`nobody`) with the group `gid` (`nogroup` unless
+    /// given); returns status and body.
+    static func statsAsNobody(_ socket: String, gid: UInt32 = 65534) async throws -> (status: Int, body: String) {
         let result = try await PorteroProcess.runProgram(
             "/usr/bin/setpriv",
             [
-                "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/curl", "-sS", "--max-time", "10",
+                "--reuid=65534", "--regid=\(gid)", "--clear-groups", "/usr/bin/curl", "-sS", "--max-time", "10",
                 "--unix-socket", socket, "-w", "\n%{http_code}", "http://localhost/admin/v1/stats",
             ],
             environment: ["PATH": "/usr/bin:/bin"]
@@ -64,13 +65,15 @@ struct AdminAccessTests {
         }
         await daemon.stop()
 
-        // With admin_group = nogroup (nobody's group), nobody may.
-        daemon.arguments += ["--admin-group", "nogroup"]
+        // With admin_group = staff, nobody with staff as its group may; with nogroup it still may not.
+        let staff = try #require(getgrnam("staff")).pointee.gr_gid
+        daemon.arguments += ["--admin-group", "staff"]
         try await daemon.startAndWait()
         do {
-            let member = try await Self.statsAsNobody(try #require(daemon.socketPath))
+            let member = try await Self.statsAsNobody(try #require(daemon.socketPath), gid: staff)
             #expect(member.status == 200, "\(member.body)")
             #expect(member.body.contains("\"users\":1"))
+            #expect(try await Self.statsAsNobody(try #require(daemon.socketPath)).status == 403)
         } catch {
             await daemon.cleanUp()
             throw error
@@ -83,5 +86,13 @@ struct AdminAccessTests {
         ])
         #expect(unknown.status == 78, "\(unknown.stderr)")
         #expect(unknown.stderr.contains("admin_group"))
+
+        // nogroup is what every user unmapped into the daemon's user namespace appears as: refused as admin_group.
+        let overflow = try await PorteroProcess.run([
+            "serve", "--data-dir", directory.file("data3"), "--listen", "", "--socket", directory.file("y.sock"),
+            "--admin-group", "nogroup",
+        ])
+        #expect(overflow.status == 78, "\(overflow.stderr)")
+        #expect(overflow.stderr.contains("admin_group") && overflow.stderr.contains("65534"), "\(overflow.stderr)")
     }
 }

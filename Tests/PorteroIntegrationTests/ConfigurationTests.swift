@@ -1,5 +1,6 @@
 import Foundation
 import PorteroCore
+import PorteroMail
 @testable import PorteroServer
 import PorteroTestSupport
 import Systemd
@@ -53,6 +54,38 @@ struct ConfigurationTests {
         #expect(systemd.dataDirectory == "/var/lib/p")
         #expect(systemd.listeners.socketPath == "/run/p/portero.sock")
         #expect(systemd.log.format == .journal)
+    }
+
+    @Test(
+        "mail.transport defaults to the machine's MTA: sendmail, maildir without one, SMTP on loopback when its sendmail needs privileges"
+    )
+    func defaultMailTransport() async throws {
+        func load(sendmail: Bool, privileged: Bool, flags: [String: String] = [:]) async throws -> MailConfiguration {
+            try await ConfigurationLoader(
+                file: .defaultPath("/nonexistent/portero.yaml"), environment: ["HOME": "/home/test"], flags: flags,
+                userID: 1000, hostname: "box",
+                fileExists: { $0 == "/usr/sbin/sendmail" ? sendmail : FileManager.default.fileExists(atPath: $0) },
+                sendmailNeedsPrivileges: privileged
+            ).load().mail
+        }
+        #expect(try await load(sendmail: false, privileged: false).transport == .maildir)
+        #expect(try await load(sendmail: false, privileged: true).transport == .maildir)
+        let plain = try await load(sendmail: true, privileged: false)
+        #expect(plain.transport == .sendmail && plain.smtp.host == nil && plain.smtp.port == 587)
+        #expect(plain.smtp.tls == .starttls)
+        // postfix's or exim's sendmail under NoNewPrivileges: the same MTA on 127.0.0.1:25, no TLS on loopback
+        let local = try await load(sendmail: true, privileged: true)
+        #expect(local.transport == .smtp && local.smtp.host == "127.0.0.1" && local.smtp.port == 25)
+        #expect(local.smtp.tls == .none)
+        // what an admin sets wins, and an explicit smtp transport keeps SPEC's smtp defaults
+        #expect(
+            try await load(sendmail: true, privileged: true, flags: ["mail.transport": "sendmail"]).transport
+                == .sendmail)
+        let relay = try await load(
+            sendmail: true, privileged: true, flags: ["mail.transport": "smtp", "mail.smtp.host": "mail.example.com"])
+        #expect(relay.smtp.host == "mail.example.com" && relay.smtp.port == 587 && relay.smtp.tls == .starttls)
+        let port = try await load(sendmail: true, privileged: true, flags: ["mail.smtp.port": "2525"])
+        #expect(port.transport == .smtp && port.smtp.host == "127.0.0.1" && port.smtp.port == 2525)
     }
 
     @Test("the shipped etc/portero.yaml, every key commented out, loads as the embedded defaults")

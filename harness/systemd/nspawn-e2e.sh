@@ -10,7 +10,9 @@
 #      signing keys kept, a token issued before still valid after;
 #   4. a data directory portero cannot use: it stops at once, one line saying what to run, no restart loop;
 #   5. `apt remove` keeps /etc/portero and /var/lib/portero, `apt purge` removes them, the user stays;
-#   6. `apt install ./portero_*.deb`: apt resolves its Depends (for an empty machine, simulated; here, for real).
+#   6. `apt install ./portero_*.deb`: apt resolves its Depends (for an empty machine, simulated; here, for real);
+#   7. with Debian's postfix installed, mail on the embedded default arrives (SMTP to the local postfix);
+#   8. a member of admin_group runs `portero users list` against the service; another user is refused.
 #
 # usage: harness/systemd/nspawn-e2e.sh --deb FILE.deb [--upgrade-deb FILE.deb]
 #        harness/systemd/nspawn-e2e.sh --binary PATH   (packages PATH twice with packaging/build-deb.sh --fast)
@@ -375,6 +377,58 @@ IN apt-get install -y -q /opt/portero.deb >"$W/apt.log" 2>&1 || { cat "$W/apt.lo
 IN systemctl start portero.service
 [ "$(status_of "$(api GET /readyz "")")" = 200 ] || fail "not ready after apt install"
 step "apt install ./$(basename "$DEB"): on an empty machine apt would install $(grep -c '^Inst ' "$W/apt-sim.log") packages (libargon2-1, libsystemd0, systemd, …); here it installs portero, which serves"
+
+# 7. Mail on the embedded default under the shipped unit, with Debian's postfix installed: its sendmail needs the
+# set-group-ID postdrop, which NoNewPrivileges disables, so the daemon hands mail to the same postfix over SMTP on
+# 127.0.0.1:25. The fresh configuration from step 6 names no transport. Postfix delivers portero-mail.test locally.
+if IN test -x /usr/sbin/postdrop; then
+    IN useradd -m mailsink
+    IN postconf -e 'mydestination = localhost, portero-mail.test' 'local_recipient_maps =' 'luser_relay = mailsink@localhost' \
+        'home_mailbox = Maildir/'
+    IN systemctl restart postfix.service
+    for _ in $(seq 100); do IN bash -c 'exec 3<>/dev/tcp/127.0.0.1/25' 2>/dev/null && break; sleep 0.1; done
+    IN systemctl restart portero.service
+    IN systemctl show portero.service -p StatusText --value | grep -q '^serving ' || fail "no STATUS= serving line"
+    LOUD="$(loud_lines "$(invocation)")"
+    [ -z "$LOUD" ] || fail "the start with postfix wrote warning or error lines: $LOUD"
+    MAIL_EMAIL="postfix-user@portero-mail.test"
+    R="$(auth POST /register "{\"email\":\"$MAIL_EMAIL\",\"password\":\"$PASSWORD\"}")"
+    [ "$(status_of "$R")" = 201 ] || fail "register $MAIL_EMAIL answered $R"
+    CODE=
+    for _ in $(seq 200); do
+        CODE="$(IN sh -c 'cat /home/mailsink/Maildir/new/* 2>/dev/null || true' | sed -n 's/.*code is \([0-9]\{6\}\).*/\1/p' | head -n 1)"
+        [ -n "$CODE" ] && break
+        sleep 0.1
+    done
+    [ -n "$CODE" ] || { IN journalctl --no-pager -n 30 SYSLOG_FACILITY=2 >&2; fail "no mail from portero reached postfix's mailbox"; }
+    R="$(auth POST /verify-email "{\"email\":\"$MAIL_EMAIL\",\"code\":\"$CODE\"}")"
+    [ "$(status_of "$R")" = 200 ] || fail "verify-email with the code postfix delivered answered $(status_of "$R")"
+    IN journalctl --sync
+    IN journalctl -u portero --no-pager -o cat | grep -q 'mail transport does not work' && fail "mail check failed"
+    step "embedded mail default with postfix installed: SMTP to 127.0.0.1:25, the code arrived in a mailbox and verified"
+else
+    echo "    note: no postfix on this machine; mail under the shipped unit not checked"
+fi
+
+# 8. admin_group under the shipped unit: a member (its supplementary group, per the user database) runs `portero users
+# list` against the installed service; a user outside it is refused in one line. Both may open the socket (group
+# portero), so the daemon's SO_PEERCRED check decides, with the real uids (no PrivateUsers=).
+IN groupadd portero-admin
+IN useradd -m -G portero,portero-admin alice
+IN useradd -m -G portero bob
+IN sh -c 'printf "admin_group: portero-admin\n" >> /etc/portero/portero.yaml'
+IN systemctl restart portero.service
+R="$(api GET /readyz "")"
+[ "$(status_of "$R")" = 200 ] || fail "not ready with admin_group: $R"
+IN runuser -u alice -- portero users list >"$W/alice.txt" 2>&1 || { cat "$W/alice.txt" >&2; fail "alice (admin_group) was refused"; }
+grep -q 'EMAIL' "$W/alice.txt" || { cat "$W/alice.txt" >&2; fail "alice's users list has no table"; }
+if IN runuser -u bob -- portero users list >"$W/bob.txt" 2>&1; then fail "bob (not in admin_group) was let in"; fi
+[ "$(wc -l <"$W/bob.txt")" = 1 ] && grep -q 'access denied' "$W/bob.txt" || { cat "$W/bob.txt" >&2; fail "bob's refusal is not one line"; }
+IN journalctl --sync
+IN journalctl -u portero PORTERO_EVENT=admin.denied -o cat --no-pager | grep -q . || fail "no admin.denied event for bob"
+echo "    alice: $(head -n 1 "$W/alice.txt" | tr -s ' ')"
+echo "    bob:   $(cat "$W/bob.txt")"
+step "admin_group under the shipped unit: a member lists users, another user of group portero is refused"
 
 SCORE="$(IN systemd-analyze security portero.service --no-pager 2>/dev/null | tail -n 1)"
 echo "    $SCORE"

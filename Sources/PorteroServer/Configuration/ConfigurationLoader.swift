@@ -23,6 +23,8 @@ public struct ConfigurationLoader: Sendable {
     public var userID: UInt32
     public var hostname: String
     public var fileExists: @Sendable (String) -> Bool
+    /// `/usr/sbin/sendmail` cannot deliver from this process (``LocalMTA``).
+    public var sendmailNeedsPrivileges: Bool
 
     public static let defaultConfigPath = "/etc/portero/portero.yaml"
 
@@ -35,7 +37,8 @@ public struct ConfigurationLoader: Sendable {
         flags: [String: String] = [:],
         userID: UInt32 = getuid(),
         hostname: String = ProcessInfo.processInfo.hostName,
-        fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
+        fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) },
+        sendmailNeedsPrivileges: Bool = LocalMTA.sendmailNeedsPrivileges()
     ) {
         self.file = file ?? environment["PORTERO_CONFIG"].map { .explicit($0) } ?? .defaultPath(Self.defaultConfigPath)
         self.environment = environment
@@ -43,6 +46,7 @@ public struct ConfigurationLoader: Sendable {
         self.userID = userID
         self.hostname = hostname
         self.fileExists = fileExists
+        self.sendmailNeedsPrivileges = sendmailNeedsPrivileges
     }
 
     /// Loads and validates; throws a ``ConfigurationError`` naming the first bad key.
@@ -90,7 +94,8 @@ public struct ConfigurationLoader: Sendable {
         var configuration = try PorteroConfiguration(
             reader: reader,
             defaults: MachineDefaults(
-                environment: environment, userID: userID, hostname: hostname, fileExists: fileExists)
+                environment: environment, userID: userID, hostname: hostname, fileExists: fileExists,
+                sendmailNeedsPrivileges: sendmailNeedsPrivileges)
         )
         configuration.origin = ConfigurationOrigin(file: file, flags: flags)
         return configuration

@@ -9,8 +9,12 @@ public struct MachineDefaults: Sendable {
     /// `socket` for a data directory: `$RUNTIME_DIRECTORY/portero.sock`, else `/run/portero/portero.sock` for
     /// root, else `<data_dir>/portero.sock`.
     public var socketPath: @Sendable (String) -> String
-    /// `mail.transport`: sendmail when `/usr/sbin/sendmail` exists, else maildir.
+    /// `mail.transport`: sendmail when `/usr/sbin/sendmail` exists, else maildir — but smtp to the local MTA
+    /// (``localMTA``) when that sendmail needs privileges this process cannot gain (``LocalMTA``).
     public var mailTransport: MailConfiguration.Transport
+    /// The default transport is the machine's MTA over SMTP on loopback: `mail.smtp.host` defaults to
+    /// `127.0.0.1`, `mail.smtp.port` to 25 and `mail.smtp.tls` to `none`.
+    public var localMTA: Bool
     /// `mail.from`: `portero@<hostname>`.
     public var mailFrom: String
     /// `log.format`: journal when stderr goes to journald, else text.
@@ -20,7 +24,8 @@ public struct MachineDefaults: Sendable {
         environment: [String: String],
         userID: UInt32,
         hostname: String,
-        fileExists: (String) -> Bool
+        fileExists: (String) -> Bool,
+        sendmailNeedsPrivileges: Bool = false
     ) {
         let isRoot = userID == 0
         if let state = environment["STATE_DIRECTORY"]?.split(separator: ":").first {
@@ -37,7 +42,8 @@ public struct MachineDefaults: Sendable {
             if let runtime { return runtime + "/portero.sock" }
             return isRoot ? "/run/portero/portero.sock" : dataDirectory + "/portero.sock"
         }
-        mailTransport = fileExists("/usr/sbin/sendmail") ? .sendmail : .maildir
+        localMTA = fileExists(LocalMTA.sendmailPath) && sendmailNeedsPrivileges
+        mailTransport = localMTA ? .smtp : fileExists(LocalMTA.sendmailPath) ? .sendmail : .maildir
         mailFrom = "portero@\(hostname)"
         logFormat = environment["JOURNAL_STREAM"] != nil ? .journal : .text
     }

@@ -45,7 +45,8 @@ public struct MailConfiguration: Sendable, Equatable {
         "mail.webhook_secret", "mail.webhook_ca",
     ]
 
-    /// Reads `mail.transport` (default sendmail when `/usr/sbin/sendmail` exists, else maildir), `mail.sendmail`
+    /// Reads `mail.transport` (default sendmail when `/usr/sbin/sendmail` exists, else maildir; smtp to
+    /// 127.0.0.1:25 without TLS when that sendmail needs privileges the daemon cannot gain), `mail.sendmail`
     /// (default `/usr/sbin/sendmail -t -i`), `mail.maildir` (default `<data_dir>/mail`), `mail.webhook` (needed
     /// by the webhook transport), `mail.from` (default `portero@<hostname>`) and `mail.retry_max_delay` (default 1m,
     /// at most 1m), `mail.smtp.host` (needed by the smtp transport), `mail.smtp.port` (587), `mail.smtp.tls`
@@ -53,6 +54,7 @@ public struct MailConfiguration: Sendable, Equatable {
     public init(reader: ConfigReader, dataDirectory: String, defaults: MachineDefaults) throws(ConfigurationError) {
         let parser = ConfigParser(reader)
         transport = try parser.choice("mail.transport", default: defaults.mailTransport)
+        let localMTA = defaults.localMTA && parser.raw("mail.transport") == nil
         sendmail = try parser.string("mail.sendmail", default: "/usr/sbin/sendmail -t -i", allowEmpty: false)
         maildir = try parser.string("mail.maildir", default: dataDirectory + "/mail", allowEmpty: false)
         webhook = try parser.optionalString("mail.webhook")
@@ -68,9 +70,9 @@ public struct MailConfiguration: Sendable, Equatable {
             throw ConfigurationError("invalid value for mail.retry_max_delay: at most 1m (60s)")
         }
         smtp = SMTP(
-            host: try parser.optionalString("mail.smtp.host"),
-            port: try parser.int("mail.smtp.port", default: 587, range: 1...65535),
-            tls: try parser.choice("mail.smtp.tls", default: .starttls),
+            host: try parser.optionalString("mail.smtp.host") ?? (localMTA ? "127.0.0.1" : nil),
+            port: try parser.int("mail.smtp.port", default: localMTA ? 25 : 587, range: 1...65535),
+            tls: try parser.choice("mail.smtp.tls", default: localMTA ? .none : .starttls),
             username: try parser.optionalString("mail.smtp.username"),
             password: try parser.optionalString("mail.smtp.password").map(Secret.init),
             ca: try parser.optionalString("mail.smtp.ca")
