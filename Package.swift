@@ -140,6 +140,7 @@ let package = Package(
             name: "portero",
             dependencies: [
                 "PorteroServer",
+                "PorteroFormat",
                 "PorteroStore",
                 "PorteroCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -14,9 +14,8 @@ public enum DataDirectoryOwner {
     /// - Important: call it before anything else opens files in the directory; it cannot be undone.
     public static func adopt(_ directory: String, command: String) throws {
         guard geteuid() == 0 else { return }
-        var info = Glibc.stat()
-        guard stat(directory, &info) == 0, info.st_uid != 0 else { return }
-        let (uid, gid) = (info.st_uid, info.st_gid)
+        guard let info = status(directory), info.uid != 0 else { return }
+        let (uid, gid) = (info.uid, info.gid)
         let name = userName(uid)
         let advice =
             "\(directory) belongs to \(name): run this command as that user, "
@@ -36,9 +35,8 @@ public enum DataDirectoryOwner {
     /// - Throws: ``DaemonError`` naming the owner and how to run the daemon as that user.
     public static func refuseForeign(_ directory: String) throws {
         guard geteuid() == 0 else { return }
-        var info = Glibc.stat()
-        guard stat(directory, &info) == 0, info.st_uid != 0 else { return }
-        let name = userName(info.st_uid)
+        guard let info = status(directory), info.uid != 0 else { return }
+        let name = userName(info.uid)
         throw DaemonError(
             "\(directory) belongs to \(name): run the daemon as that user, e.g. `systemctl start portero` or "
                 + "`sudo -u \(name) portero serve --data-dir \(directory)`, not as root")
@@ -56,11 +54,23 @@ public enum DataDirectoryOwner {
         var path = String(cString: resolved)
         while path != "/" {
             path = (path as NSString).deletingLastPathComponent
-            var info = Glibc.stat()
-            guard stat(path, &info) == 0 else { return false }
-            let bit = mode_t(info.st_uid == uid ? S_IXUSR : info.st_gid == gid ? S_IXGRP : S_IXOTH)
-            if info.st_mode & bit == 0 { return false }
+            guard let info = status(path) else { return false }
+            let bit = UInt16(info.uid == uid ? S_IXUSR : info.gid == gid ? S_IXGRP : S_IXOTH)
+            if info.mode & bit == 0 { return false }
         }
         return true
+    }
+
+    /// Owner, group and permission bits of what `path` resolves to, as stat(2) gives them. Through FileManager:
+    /// `struct stat`'s members belong to whichever C module the compiler loaded it from first (Glibc or NIO's
+    /// CNIOLinux), which depends on the other files compiled beside this one.
+    private static func status(_ path: String) -> (uid: uid_t, gid: gid_t, mode: UInt16)? {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
+            let uid = (attributes[.ownerAccountID] as? NSNumber)?.uint32Value,
+            let gid = (attributes[.groupOwnerAccountID] as? NSNumber)?.uint32Value,
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.uint16Value
+        else { return nil }
+        return (uid, gid, mode)
     }
 }

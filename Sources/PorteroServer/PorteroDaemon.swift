@@ -62,7 +62,7 @@ public struct PorteroDaemon: Sendable {
         let mailStatus = MailStatus()
         let router = PorteroRouter.build(
             auth: auth,
-            admin: AdminService(store: store),
+            admin: AdminService(store: store, backups: DataDirectoryBackup(dataDirectory: configuration.dataDirectory)),
             adminAccess: AdminAccess(
                 daemonUID: getuid(),
                 groupID: try configuration.listeners.adminGroup.map { try AdminGroup.id(named: $0) }

@@ -48,8 +48,10 @@ struct AdminClient {
     }
 
     /// Sends one request and returns a 2xx answer; anything else exits 1 with one line naming the socket and
-    /// what to do.
-    func call(_ method: String, _ path: String, json body: [String: Any]? = nil) throws -> Answer {
+    /// what to do (`forbidden`, when given, is the line for a 403).
+    func call(_ method: String, _ path: String, json body: [String: Any]? = nil, forbidden: String? = nil) throws
+        -> Answer
+    {
         let payload = try body.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
         let answer: Answer
         do {
@@ -60,6 +62,10 @@ struct AdminClient {
         guard (200..<300).contains(answer.status) else {
             let code = answer.json?["error"] as? String
             let message = (answer.json?["message"] as? String) ?? "HTTP \(answer.status)"
+            if code == "forbidden", let forbidden {
+                throw CommandSupport.fail(
+                    "access denied by the daemon at \(socketPath) for uid \(getuid()): " + forbidden)
+            }
             if code == "forbidden" {
                 throw CommandSupport.fail(
                     "access denied by the daemon at \(socketPath) for uid \(getuid()): run as root, as the daemon's "

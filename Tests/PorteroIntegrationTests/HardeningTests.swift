@@ -160,9 +160,8 @@ struct HardeningTests {
             var files: [String] = []
             let walker = FileManager.default.enumerator(atPath: daemon.dataDirectory)
             while let name = walker?.nextObject() as? String {
-                var info = Glibc.stat()
                 let path = daemon.dataDirectory + "/" + name
-                if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG { files.append(path) }
+                if Self.attributes(path)?[.type] as? FileAttributeType == .typeRegular { files.append(path) }
             }
             let stored = try files.map { try String(contentsOfFile: $0, encoding: .isoLatin1) }.joined()
             #expect(stored.contains("\"login.failed\""), "the failures were written")
@@ -272,9 +271,8 @@ struct HardeningTests {
         let keys = try FileManager.default.contentsOfDirectory(atPath: data + "/keys")
         #expect(!keys.isEmpty)
         for name in keys + [""] {
-            var info = Glibc.stat()
-            #expect(lstat(data + "/keys/" + name, &info) == 0)
-            #expect(info.st_uid == nobody, "\(name) belongs to the directory's owner, not root")
+            let owner = (Self.attributes(data + "/keys/" + name)?[.ownerAccountID] as? NSNumber)?.uint32Value
+            #expect(owner == nobody, "\(name) belongs to the directory's owner, not root")
         }
 
         let closed = try TestDirectory("closed")
@@ -290,9 +288,17 @@ struct HardeningTests {
     }
 
     static func mode(_ path: String) throws -> mode_t {
-        var info = Glibc.stat()
-        guard stat(path, &info) == 0 else { throw TestClientError("stat \(path)") }
-        return info.st_mode & 0o7777
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let mode = (attributes(target)?[.posixPermissions] as? NSNumber)?.uint32Value else {
+            throw TestClientError("stat \(path)")
+        }
+        return mode_t(mode) & 0o7777
+    }
+
+    /// lstat(2) through FileManager: `struct stat`'s members belong to whichever C module (Glibc, CDispatch,
+    /// CNIOLinux) the compiler loaded it from first, which depends on the files compiled beside this one.
+    static func attributes(_ path: String) -> [FileAttributeKey: Any]? {
+        try? FileManager.default.attributesOfItem(atPath: path)
     }
 
     /// Polls the Maildir for a message to `address` containing `text`.

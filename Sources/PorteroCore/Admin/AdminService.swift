@@ -5,10 +5,13 @@ public import Foundation
 public struct AdminService: Sendable {
     let store: any RecordStore<AuthState>
     let clock: TimeSource
+    /// The files of a backup; nil where there are none to copy (a MemoryStore): backup answers 503.
+    let backups: (any BackupSource)?
 
-    public init(store: any RecordStore<AuthState>, clock: TimeSource = .system) {
+    public init(store: any RecordStore<AuthState>, clock: TimeSource = .system, backups: (any BackupSource)? = nil) {
         self.store = store
         self.clock = clock
+        self.backups = backups
     }
 
     /// Counts of what the store holds.

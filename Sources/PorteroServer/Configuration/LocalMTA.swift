@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 
 /// Whether this process can hand mail to the machine's MTA through `/usr/sbin/sendmail`.
 ///
@@ -28,8 +27,11 @@ public enum LocalMTA {
 
     /// The file `path` resolves to (symlinks followed) is set-user-ID or set-group-ID.
     private static func hasSetIDBit(_ path: String) -> Bool {
-        var status = stat()
-        guard stat(path, &status) == 0 else { return false }
-        return status.st_mode & (S_ISUID | S_ISGID) != 0
+        // FileManager rather than stat(2): `struct stat`'s members belong to whichever C module loaded it first.
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target),
+            let mode = (attributes[.posixPermissions] as? NSNumber)?.uint16Value
+        else { return false }
+        return mode & 0o6000 != 0
     }
 }
