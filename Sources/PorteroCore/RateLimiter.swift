@@ -128,7 +128,9 @@ public actor RateLimiter {
         let oldest = useOrder[useOrderStart...].first { windows[$0.key]?.stamp == $0.stamp }
             .flatMap { windows[$0.key]?.times.last }
         let reset = oldest.map { Self.wholeSeconds(until: $0.addingTimeInterval(windowLength), from: now) } ?? 1
-        let report = lastFullReport.map { now.timeIntervalSince($0) >= 60 || now < $0 } ?? true
+        // Requests carry the time they arrived, so concurrent ones reach the actor a little out of order: only a
+        // minute apart either way (a clock set back too) counts as another minute.
+        let report = lastFullReport.map { abs(now.timeIntervalSince($0)) >= 60 } ?? true
         if report { lastFullReport = now }
         return Decision(
             allowed: false, limit: limit.count, remaining: 0, reset: reset, tableFull: true, reportFull: report)

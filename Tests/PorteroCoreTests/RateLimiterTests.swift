@@ -47,6 +47,10 @@ struct RateLimiterTests {
         #expect(refusedForFull == 10_000 - 99)
         // 100 s of flood: the first refusal and one a minute after.
         #expect(reports == 2)
+        // Concurrent requests reach the actor out of order: one that arrived a little earlier is not a new minute.
+        // (the last report was at 60 s)
+        let late = await limiter.acquire("flood-late", now: start.addingTimeInterval(59))
+        #expect(late.tableFull && !late.reportFull)
         // The victim's window is intact: still limited, not reset by the flood.
         let victim = await limiter.acquire("victim", now: start.addingTimeInterval(200))
         #expect(!victim.allowed && !victim.tableFull)
