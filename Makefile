@@ -6,9 +6,9 @@ BIN          := .build/$(CONFIG)/portero
 BUILD_DEBS   := libsystemd-dev libargon2-dev libssl-dev pkg-config
 # What the test suite drives for real: msmtp (sendmail), strace (fault injection), nspawn, socket activation, a .deb
 # (dpkg-dev, lintian), its manual pages (man-db), nginx and caddy (forward-auth), chromium driven by selenium (the
-# sign-in page).
+# sign-in page), postfix (a private instance on loopback receives mail.transport: smtp; installed only if missing).
 TEST_DEBS    := msmtp strace curl systemd systemd-container dpkg-dev lintian man-db python3-pip nginx-light caddy \
-                chromium chromium-driver
+                chromium chromium-driver postfix
 TEST_PIP     := aiosmtpd schemathesis selenium
 # Cases per API operation and phase of the fuzzer run in `make test` (harness/fuzz/run.py); larger for a longer run,
 # or FUZZ_MAX_TIME=<seconds> to fuzz until that time is spent.
