@@ -36,7 +36,7 @@ struct MailLanguageTests {
         "well-formed tags are kept in canonical case",
         arguments: [
             ("en", "en"), ("ES", "es"), ("pt-br", "pt-BR"), ("zh-hant-tw", "zh-Hant-TW"), ("es-419", "es-419"),
-            ("de-DE-1996", "de-DE-1996"), ("sl-rozaj", "sl-rozaj"), (" es ", "es"),
+            ("de-DE-1996", "de-DE-1996"), ("sl-rozaj", "sl-rozaj"),
         ])
     func wellFormed(_ raw: String, _ canonical: String) {
         #expect(LanguageTag(raw)?.value == canonical)
@@ -46,7 +46,7 @@ struct MailLanguageTests {
         "anything else is refused",
         arguments: [
             "", "e", "english", "en_US", "en-", "-en", "x-private", "en-u-ca-gregory", "es\r\nBcc: x", "a1",
-            "en--US", "es-" + String(repeating: "a", count: 40), "español",
+            "en--US", " es", "es ", "es-" + String(repeating: "a", count: 40), "español",
         ])
     func refused(_ raw: String) {
         #expect(LanguageTag(raw) == nil)

@@ -14,9 +14,9 @@ public struct LanguageTag: Sendable, Hashable, CustomStringConvertible {
     /// Why a tag was refused, as a validation problem of the `locale` field.
     public static let problem = "must be a language tag such as en, es or pt-BR"
 
-    /// Checks `raw` (surrounding spaces ignored); nil when it is not a tag Portero accepts.
-    public init?(_ raw: String) {
-        let text = raw.trimmingSpaces()
+    /// Checks `text` exactly as given (no surrounding spaces, as the API's schema says); nil when it is not a tag
+    /// Portero accepts.
+    public init?(_ text: String) {
         guard !text.isEmpty, text.utf8.count <= 35,
             text.utf8.allSatisfy({ Self.isAlphanumeric($0) || $0 == UInt8(ascii: "-") })
         else { return nil }
