@@ -6,8 +6,9 @@ BIN          := .build/$(CONFIG)/portero
 BUILD_DEBS   := libsystemd-dev libargon2-dev libssl-dev pkg-config
 # What the test suite drives for real: msmtp (sendmail), strace (fault injection), nspawn, socket activation, a .deb
 # (dpkg-dev, lintian), its manual pages (man-db), nginx and caddy (forward-auth), chromium driven by selenium (the
-# sign-in page), postfix (mail on the default transport under the shipped unit, in the nspawn test; the tests'
-# own daemons name their transport, so a /usr/sbin/sendmail on the machine changes none of them).
+# sign-in page), postfix (a private instance on loopback receives mail.transport: smtp; and in the nspawn test,
+# mail on the default transport under the shipped unit. The tests' own daemons name their transport, so a
+# /usr/sbin/sendmail on the machine changes none of them).
 TEST_DEBS    := msmtp strace curl systemd systemd-container dpkg-dev lintian man-db python3-pip nginx-light caddy \
                 chromium chromium-driver postfix
 TEST_PIP     := aiosmtpd schemathesis selenium

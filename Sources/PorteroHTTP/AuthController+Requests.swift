@@ -68,6 +68,16 @@ extension AuthController {
         return fields
     }
 
+    /// The optional `locale` field (a BCP 47 tag such as `es` or `pt-BR`), checked.
+    func languageTag(_ body: inout JSONBody) -> LanguageTag? {
+        guard let raw = body.string("locale", required: false) else { return nil }
+        guard let tag = LanguageTag(raw) else {
+            body.problem("locale", LanguageTag.problem)
+            return nil
+        }
+        return tag
+    }
+
     /// Runs a rate-limited route: the handler's use case spends the budget once the request is valid; whatever
     /// it answers, error or not, carries SPEC §3's `X-RateLimit-*` headers.
     func limited(

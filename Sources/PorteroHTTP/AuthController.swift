@@ -52,10 +52,13 @@ public struct AuthController: Sendable {
         let email = body.email()
         let password = newPassword(body.string("password", required: true), field: "password", &body)
         let profile = profileFields(&body)
+        let locale = languageTag(&body)
         try body.finish()
         guard let email, let password else { throw PorteroError.validation([:]) }
         let registered = try await auth.register(
-            email: email, password: password, profile: profile, caller: caller(request, context), budget: &budget)
+            email: email, password: password, profile: profile, locale: locale,
+            accepted: AcceptLanguage.tags(request.headers[.acceptLanguage]), caller: caller(request, context),
+            budget: &budget)
         return try JSONResponse.make(
             status: .created,
             RegisterResponse(

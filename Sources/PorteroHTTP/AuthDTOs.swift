@@ -12,6 +12,8 @@ public struct UserDTO: Encodable, Sendable {
     public var createdAt: Date
     public var updatedAt: Date
     public var lastLoginAt: Date?
+    /// The language of the account's mail (BCP 47), null when none was given.
+    public var locale: String?
 
     public init(_ user: User) {
         self.id = user.id
@@ -23,10 +25,11 @@ public struct UserDTO: Encodable, Sendable {
         self.createdAt = user.createdAt
         self.updatedAt = user.updatedAt
         self.lastLoginAt = user.lastLoginAt
+        self.locale = user.locale
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, email, name, phone, emailVerified, roles, createdAt, updatedAt, lastLoginAt
+        case id, email, name, phone, emailVerified, roles, createdAt, updatedAt, lastLoginAt, locale
     }
 
     /// Absent values are written as `null`, so clients always see every field.
@@ -41,6 +44,7 @@ public struct UserDTO: Encodable, Sendable {
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
         try container.encode(lastLoginAt, forKey: .lastLoginAt)
+        try container.encode(locale, forKey: .locale)
     }
 }
 

@@ -14,7 +14,7 @@ public enum PorteroRouter {
     public static func build(
         auth: AuthService, admin: AdminService, adminAccess: AdminAccess, trustedProxies: TrustedProxies,
         tokens: @escaping @Sendable () async -> TokenService, mail: MailStatus = MailStatus(), logger: Logger,
-        browser: BrowserSessionSettings = .disabled
+        browser: BrowserSessionSettings = .disabled, signInPage: SignInPage = SignInPage()
     ) -> Router<AppRequestContext> {
         let addRoutes = { (router: Router<AppRequestContext>) in
             router.addRoutes(HealthController(auth: auth, mail: mail).endpoints)
@@ -24,7 +24,7 @@ public enum PorteroRouter {
             router.addRoutes(
                 LocalAppController(auth: auth, browser: browser).endpoints, atPath: RouterPath(authBasePath))
             if browser.cookieEnabled {
-                router.addRoutes(SignInController(auth: auth, settings: browser).endpoints)
+                router.addRoutes(SignInController(auth: auth, settings: browser, page: signInPage).endpoints)
             }
             router.addRoutes(
                 AdminController(admin: admin, access: adminAccess, logger: logger).endpoints,

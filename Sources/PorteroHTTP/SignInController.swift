@@ -15,10 +15,12 @@ public import PorteroCore
 public struct SignInController: Sendable {
     let auth: AuthService
     let settings: BrowserSessionSettings
+    let page: SignInPage
 
-    public init(auth: AuthService, settings: BrowserSessionSettings) {
+    public init(auth: AuthService, settings: BrowserSessionSettings, page: SignInPage = SignInPage()) {
         self.auth = auth
         self.settings = settings
+        self.page = page
     }
 
     /// The paths whose body is a form.
@@ -43,10 +45,10 @@ public struct SignInController: Sendable {
         if let session = try? await auth.authenticate(sessionCookie: settings.cookie(in: request.headers)) {
             return html(
                 .ok, "Signed in",
-                SignInPage.signedIn(
+                .signedIn(
                     email: session.user.email, csrf: auth.csrfToken(for: session.sessionID), continueTo: target))
         }
-        return html(.ok, "Sign in", SignInPage.signInForm(message: nil, email: nil, rd: target?.absoluteString))
+        return html(.ok, "Sign in", .form(message: nil, email: nil, rd: target?.absoluteString))
     }
 
     /// POST /signin (form: email, password, rd?) → 303 to `rd` (or to /signin) with the cookie set; the form again
@@ -98,7 +100,8 @@ public struct SignInController: Sendable {
         }
         guard auth.checkCSRF(form?.fields["csrf"], sessionID: session.sessionID) else {
             return html(
-                .forbidden, "Not signed out", SignInPage.notice("Not signed out", "This sign-out form is not valid."))
+                .forbidden, "Not signed out",
+                .notice(heading: "Not signed out", message: "This sign-out form is not valid."))
         }
         do {
             try await auth.signOut(session, caller: AuthController(auth: auth).caller(request, context))
@@ -148,23 +151,28 @@ public struct SignInController: Sendable {
         }
         return html(
             ErrorResponder.status(of: error.code), "Sign in",
-            SignInPage.signInForm(message: message, email: email, rd: rd), headers: headers)
+            .form(message: message, email: email, rd: rd), headers: headers)
     }
 
     func refusedRedirect() -> Response {
         html(
             .badRequest, "Sign in",
-            SignInPage.notice("Cannot sign in here", "This sign-in link would send you to a site that is not allowed."))
+            .notice(
+                heading: "Cannot sign in here",
+                message: "This sign-in link would send you to a site that is not allowed."))
     }
 
     func crossSite() -> Response {
-        html(.forbidden, "Sign in", SignInPage.notice("Cannot sign in here", "This form was sent from another site."))
+        html(
+            .forbidden, "Sign in",
+            .notice(heading: "Cannot sign in here", message: "This form was sent from another site."))
     }
 
-    func html(_ status: HTTPResponse.Status, _ title: String, _ content: String, headers: HTTPFields = [:]) -> Response
+    func html(_ status: HTTPResponse.Status, _ title: String, _ view: SignInPage.View, headers: HTTPFields = [:])
+        -> Response
     {
-        SignInPage.response(
-            status: status, title: title, content: content,
+        page.response(
+            status: status, title: title, view: view,
             formTargets: settings.redirectHosts.sorted().flatMap { ["https://\($0):*", "http://\($0):*"] },
             headers: headers)
     }

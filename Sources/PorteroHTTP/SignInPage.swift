@@ -1,13 +1,40 @@
 import Foundation
 import HTTPTypes
 public import Hummingbird
+public import Mustache
 import PorteroCore
 
-/// The sign-in page's HTML: a layout around Portero's form, escaped, with no script and no external
-/// asset, served with a strict `Content-Security-Policy`.
-public enum SignInPage {
-    /// The layout: `{{title}}`, `{{content}}` and `{{nonce}}` (the CSP nonce of its `<style>`).
-    static let defaultLayout = """
+/// The sign-in page's HTML, rendered with mustache from ``builtInTemplate`` or the admin's `signin.html.mustache` in
+/// `mail.templates`, with no script and no external asset, served with a strict `Content-Security-Policy`.
+///
+/// The template gets `title`, `nonce` (the CSP nonce any `<style>` needs) and one of three sections: `form` (`email`,
+/// `rd`, `error.message`), `signed_in` (`email`, `csrf`, `continue_url`) or `notice` (`heading`, `message`). Every
+/// value is escaped by `{{ }}`. What an override cannot change is in the code: the headers (CSP, framing, caching),
+/// the nonce, and the checks of `POST /signin` and `POST /signout` — a page that drops the `csrf` field only makes
+/// sign-out fail with 403.
+public struct SignInPage: Sendable {
+    /// The override's file name in `mail.templates`.
+    public static let templateName = "signin.html.mustache"
+
+    /// The override in force, or nil for the built-in page (read on every request, so a reload applies at once).
+    let override: @Sendable () -> MustacheTemplate?
+
+    public init(override: @escaping @Sendable () -> MustacheTemplate? = { nil }) {
+        self.override = override
+    }
+
+    /// What the page shows.
+    enum View {
+        /// The sign-in form, with `message` (an error) above it and `rd` carried along.
+        case form(message: String?, email: String?, rd: String?)
+        /// A browser that is signed in: who, a way on (when `rd` is allowed) and the sign-out form.
+        case signedIn(email: String, csrf: String, continueTo: URL?)
+        /// A page that only says something (a refused return address, a refused sign-out).
+        case notice(heading: String, message: String)
+    }
+
+    /// The built-in page; copy it to `mail.templates/signin.html.mustache` to change it.
+    public static let builtInTemplateText = #"""
         <!doctype html>
         <html lang="en">
         <head>
@@ -28,61 +55,81 @@ public enum SignInPage {
         </head>
         <body>
         <main>
-        {{content}}
+        {{#form}}
+        <h1>Sign in</h1>
+        {{#error}}
+        <p class="error" role="alert" id="error">{{message}}</p>
+        {{/error}}
+        <form method="post" action="/signin">
+        {{#rd}}
+        <input type="hidden" name="rd" value="{{rd}}">
+        {{/rd}}
+        <label for="email">Email</label>
+        <input id="email" name="email" type="email" autocomplete="username" required autofocus{{#error}} aria-describedby="error"{{/error}} value="{{email}}">
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required{{#error}} aria-describedby="error"{{/error}}>
+        <button type="submit">Sign in</button>
+        </form>
+        {{/form}}
+        {{#signed_in}}
+        <h1>Signed in</h1>
+        <p>You are signed in as <strong>{{email}}</strong>.</p>
+        {{#continue_url}}
+        <p><a href="{{continue_url}}">Continue</a></p>
+        {{/continue_url}}
+        <form method="post" action="/signout">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <button type="submit">Sign out</button>
+        </form>
+        {{/signed_in}}
+        {{#notice}}
+        <h1>{{heading}}</h1>
+        <p role="alert">{{message}}</p>
+        <p><a href="/signin">Sign in</a></p>
+        {{/notice}}
         </main>
         </body>
         </html>
 
-        """
+        """#
 
-    /// The sign-in form, with `message` (an error) above it and `rd` carried along.
-    static func signInForm(message: String?, email: String?, rd: String?) -> String {
-        var html = "<h1>Sign in</h1>\n"
-        if let message { html += #"<p class="error" role="alert" id="error">\#(escape(message))</p>"# + "\n" }
-        html += #"<form method="post" action="/signin">"# + "\n"
-        if let rd { html += #"<input type="hidden" name="rd" value="\#(escape(rd))">"# + "\n" }
-        let described = message == nil ? "" : #" aria-describedby="error""#
-        html += #"""
-            <label for="email">Email</label>
-            <input id="email" name="email" type="email" autocomplete="username" required autofocus\#(described) value="\#(escape(email ?? ""))">
-            <label for="password">Password</label>
-            <input id="password" name="password" type="password" autocomplete="current-password" required\#(described)>
-            <button type="submit">Sign in</button>
-            </form>
-            """#
-        return html
-    }
-
-    /// The page of a browser that is signed in: who, a way on (when `rd` is allowed) and the sign-out form.
-    static func signedIn(email: String, csrf: String, continueTo: URL?) -> String {
-        var html = "<h1>Signed in</h1>\n<p>You are signed in as <strong>\(escape(email))</strong>.</p>\n"
-        if let continueTo {
-            html += #"<p><a href="\#(escape(continueTo.absoluteString))">Continue</a></p>"# + "\n"
+    /// ``builtInTemplateText``, parsed (built in and rendered by the tests: it always parses).
+    static let builtInTemplate: MustacheTemplate = {
+        do {
+            return try MustacheTemplate(string: builtInTemplateText)
+        } catch {
+            preconditionFailure("the built-in sign-in page does not parse: \(error)")
         }
-        html += #"""
-            <form method="post" action="/signout">
-            <input type="hidden" name="csrf" value="\#(escape(csrf))">
-            <button type="submit">Sign out</button>
-            </form>
-            """#
-        return html
+    }()
+
+    /// The values a view gives the template.
+    static func values(_ view: View, title: String, nonce: String) -> [String: Any] {
+        var values: [String: Any] = ["title": title, "nonce": nonce]
+        switch view {
+        case .form(let message, let email, let rd):
+            var form: [String: Any] = ["email": email ?? ""]
+            if let message { form["error"] = ["message": message] }
+            if let rd { form["rd"] = rd }
+            values["form"] = form
+        case .signedIn(let email, let csrf, let continueTo):
+            var signedIn: [String: Any] = ["email": email, "csrf": csrf]
+            if let continueTo { signedIn["continue_url"] = continueTo.absoluteString }
+            values["signed_in"] = signedIn
+        case .notice(let heading, let message):
+            values["notice"] = ["heading": heading, "message": message]
+        }
+        return values
     }
 
-    /// A page that only says something (a refused return address, a refused sign-out).
-    static func notice(_ heading: String, _ message: String) -> String {
-        "<h1>\(escape(heading))</h1>\n<p role=\"alert\">\(escape(message))</p>\n<p><a href=\"/signin\">Sign in</a></p>"
-    }
-
-    /// The whole page: `content` in the layout, with headers that keep it to itself (no script, no framing, no
-    /// referrer beyond this site, no caching).
-    static func response(
-        status: HTTPResponse.Status, title: String, content: String, formTargets: [String],
+    /// The whole page, with headers that keep it to itself (no script, no framing, no referrer beyond this site,
+    /// no caching).
+    func response(
+        status: HTTPResponse.Status, title: String, view: View, formTargets: [String],
         headers extra: HTTPFields = [:]
     ) -> Response {
         let nonce = Secrets.base64URL(Secrets.randomBytes(16))
-        let html = defaultLayout.replacingOccurrences(of: "{{nonce}}", with: nonce)
-            .replacingOccurrences(of: "{{title}}", with: escape(title))
-            .replacingOccurrences(of: "{{content}}", with: content)
+        let template = override() ?? Self.builtInTemplate
+        let html = template.render(Self.values(view, title: title, nonce: nonce))
         var headers = extra
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
@@ -100,21 +147,4 @@ public enum SignInPage {
     static let frameOptions = HTTPField.Name("X-Frame-Options")!
     static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
-
-    /// HTML-escapes text for element content and double-quoted attributes.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
 }

@@ -7,7 +7,9 @@ public import Foundation
     import Darwin
 #endif
 
-/// The RFC 5322 form of a `OutboxMail`: a `text/plain; charset=UTF-8` message with CRLF line endings.
+/// The RFC 5322 form of a `OutboxMail`: a `text/plain; charset=UTF-8` message with CRLF line endings, or, when the
+/// message has an HTML part, a `multipart/alternative` of the text and the HTML (RFC 2046 §5.1.4: plain text first,
+/// so a client that shows HTML takes the last).
 ///
 /// Headers: `Date` (UTC), `From`, `To`, `Subject` (RFC 2047 `=?UTF-8?B?…?=` encoded-words unless it is short,
 /// printable ASCII), `Message-ID: <id@domain>`, `MIME-Version`, `Content-Type`, `Content-Transfer-Encoding` and
@@ -58,19 +60,55 @@ public struct RFC5322Message: Sendable, Equatable {
         guard Self.isDotAtom(messageIDDomain) else {
             throw MailError(.invalidHeader, "Message-ID domain is not a valid host name")
         }
-        let (body, encoding) = Self.encodeBody(message.text)
-        self.fields = [
+        var fields = [
             Field(name: "Date", value: Self.formatDate(date)),
             Field(name: "From", value: from),
             Field(name: "To", value: message.to),
             Field(name: "Subject", value: Self.encodeSubject(message.subject)),
             Field(name: "Message-ID", value: "<\(message.id.uuidString.lowercased())@\(messageIDDomain)>"),
             Field(name: "MIME-Version", value: "1.0"),
-            Field(name: "Content-Type", value: "text/plain; charset=UTF-8"),
-            Field(name: "Content-Transfer-Encoding", value: encoding),
-            Field(name: "Auto-Submitted", value: "auto-generated"),
         ]
-        self.body = body
+        if let html = message.html {
+            let (body, boundary) = Self.alternative(text: message.text, html: html, id: message.id)
+            fields.append(Field(name: "Content-Type", value: "multipart/alternative; boundary=\"\(boundary)\""))
+            fields.append(Field(name: "Content-Transfer-Encoding", value: "8bit"))
+            self.body = body
+        } else {
+            let (body, encoding) = Self.encodeBody(message.text)
+            fields.append(Field(name: "Content-Type", value: "text/plain; charset=UTF-8"))
+            fields.append(Field(name: "Content-Transfer-Encoding", value: encoding))
+            self.body = body
+        }
+        fields.append(Field(name: "Auto-Submitted", value: "auto-generated"))
+        self.fields = fields
+    }
+
+    /// The body of a `multipart/alternative` message: the text part, then the HTML part, each encoded as a
+    /// single-part body would be; and its boundary, which neither part contains.
+    static func alternative(text: String, html: String, id: UUID) -> (body: [UInt8], boundary: String) {
+        let parts = [("text/plain", encodeBody(text)), ("text/html", encodeBody(html))]
+        var boundary = "=_portero_" + id.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        while parts.contains(where: { contains($0.1.body, Array(boundary.utf8)) }) {
+            boundary += "_" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        }
+        var out: [UInt8] = []
+        for (type, (body, encoding)) in parts {
+            out.append(contentsOf: Array("--\(boundary)".utf8) + crlf)
+            out.append(contentsOf: Array("Content-Type: \(type); charset=UTF-8".utf8) + crlf)
+            out.append(contentsOf: Array("Content-Transfer-Encoding: \(encoding)".utf8) + crlf + crlf)
+            out.append(contentsOf: body)
+        }
+        out.append(contentsOf: Array("--\(boundary)--".utf8) + crlf)
+        return (out, boundary)
+    }
+
+    /// Whether `needle` occurs in `haystack`.
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if Array(haystack[start..<(start + needle.count)]) == needle { return true }
+        }
+        return false
     }
 
     /// The whole message: header fields, an empty line, the body.

@@ -13,7 +13,7 @@ import Synchronization
 /// async-http-client.
 ///
 /// The body is `{"to", "subject", "text", "kind", "code", "user_id"}` (`code` and `user_id` are `null` when
-/// absent), sent as `application/json` with `Idempotency-Key: <message id>` — the same on every attempt, so a
+/// absent), plus `"html"` when the message has an HTML part, sent as `application/json` with `Idempotency-Key: <message id>` — the same on every attempt, so a
 /// receiver (or a mail API such as Resend) can drop a repeat. With a secret, every request carries
 /// `X-Portero-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`. Any 2xx status means
 /// delivered; anything else, or no answer within `timeout`, is a `MailError` that names the status but quotes
@@ -181,12 +181,13 @@ public final class WebhookMailer: Mailer {
         var to: String
         var subject: String
         var text: String
+        var html: String?
         var kind: String
         var code: String?
         var userID: String?
 
         enum CodingKeys: String, CodingKey {
-            case to, subject, text, kind, code
+            case to, subject, text, html, kind, code
             case userID = "user_id"
         }
 
@@ -195,6 +196,8 @@ public final class WebhookMailer: Mailer {
             try container.encode(to, forKey: .to)
             try container.encode(subject, forKey: .subject)
             try container.encode(text, forKey: .text)
+            // Only when the message has an HTML part, so receivers of SPEC's six fields see nothing new otherwise.
+            try container.encodeIfPresent(html, forKey: .html)
             try container.encode(kind, forKey: .kind)
             try container.encode(code, forKey: .code)
             try container.encode(userID, forKey: .userID)
@@ -207,6 +210,7 @@ public final class WebhookMailer: Mailer {
             to: message.to,
             subject: message.subject,
             text: message.text,
+            html: message.html,
             kind: message.kind,
             code: message.code,
             userID: message.userID?.uuidString.lowercased()

@@ -35,13 +35,15 @@ public struct PorteroDaemon: Sendable {
         let tls = try configuration.listeners.tlsCertificate.flatMap { certificate in
             try configuration.listeners.tlsKey.map { try TLSCertificates(certificate: certificate, key: $0) }
         }
+        // Before the store too: a template that does not parse is a configuration error naming its file and line.
+        let templates = LiveTemplates(try LiveTemplates.load(configuration.mail, appName: appName))
         let store = try await FileStore<AuthState>.open(
             directory: configuration.dataDirectory,
             configuration: configuration.snapshots.fileStore,
             logger: logger
         )
         do {
-            try await serve(store: store, passed: passed, tls: tls)
+            try await serve(store: store, passed: passed, tls: tls, templates: templates)
         } catch {
             await store.close(snapshot: false)
             throw error
@@ -49,7 +51,10 @@ public struct PorteroDaemon: Sendable {
     }
 
     /// The use cases, the router on every listener, the background workers and the systemd plumbing, in one group.
-    private func serve(store: FileStore<AuthState>, passed: [ListenedSocket], tls: TLSCertificates?) async throws {
+    private func serve(
+        store: FileStore<AuthState>, passed: [ListenedSocket], tls: TLSCertificates?, templates: LiveTemplates
+    ) async throws {
+        LiveTemplates.log(templates.loaded, directory: configuration.mail.templates, logger: logger)
         let environment = ProcessInfo.processInfo.environment
         let keys = try KeyMaterial.load(configuration: configuration, environment: environment)
         let tokens = TokenServiceHolder(
@@ -57,7 +62,8 @@ public struct PorteroDaemon: Sendable {
         let pool = BlockingWorkPool(queueCapacity: 64, name: "portero-hash")
         defer { pool.shutdown() }
         let (wakeups, wake) = OutboxWorker.makeWakeups()
-        let auth = try makeAuthService(store: store, tokens: tokens, pool: pool, codeKey: keys.codeKey, wake: wake)
+        let auth = try makeAuthService(
+            store: store, tokens: tokens, pool: pool, codeKey: keys.codeKey, templates: templates, wake: wake)
         let mailer = try configuration.mail.makeMailer(logger: logger, environment: environment)
         let mailStatus = MailStatus()
         let router = PorteroRouter.build(
@@ -74,7 +80,8 @@ public struct PorteroDaemon: Sendable {
             browser: BrowserSessionSettings(
                 cookieEnabled: configuration.browser.cookieEnabled, cookieDomain: configuration.browser.cookieDomain,
                 cookieSecure: configuration.browser.cookieSecure,
-                redirectHosts: Set(configuration.browser.redirectHosts))
+                redirectHosts: Set(configuration.browser.redirectHosts)),
+            signInPage: SignInPage(override: { templates.signIn })
         )
         let listeners = try Listeners(passed: passed, configuration: configuration.listeners, logger: logger)
         // Every listener, the SIGHUP trap of ``ReloadService`` and the first mail check.
@@ -100,6 +107,8 @@ public struct PorteroDaemon: Sendable {
                 initial: configuration,
                 tokens: tokens,
                 tls: tls,
+                templates: templates,
+                appName: appName,
                 makeTokenService: { [logger] configuration in
                     let keys = try KeyMaterial.load(configuration: configuration, environment: environment)
                     return await Self.tokenService(configuration: configuration, keys: keys, logger: logger)
@@ -123,6 +132,10 @@ public struct PorteroDaemon: Sendable {
         try await group.run()
         listeners.removeBoundSocket()
     }
+
+    /// What `{{app_name}}` says in mail: the display name of `mail.from`, else "Portero" (as started: a reload
+    /// keeps it, like the `From` header).
+    var appName: String { MailTemplates.appName(from: configuration.mail.from) }
 
     /// The token service a configuration describes, signing with the current key of `keys`; says which keys
     /// are in use (kids only, never a secret).

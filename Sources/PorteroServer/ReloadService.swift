@@ -10,7 +10,8 @@ import UnixSignals
 /// Around each reload it sends `RELOADING=1` with `MONOTONIC_USEC` and then `READY=1`, as `Type=notify-reload`
 /// expects. Applied live: the token service (`issuer`, `audience`, `access_ttl`, `jwt.algorithm` and the signing keys,
 /// re-read from their source, see ``KeyMaterial``), `log.level`, and — when the daemon started with TLS — the
-/// certificate and key, re-read from the files `tls.certificate` and `tls.key` name. Every other changed key is
+/// certificate and key, re-read from the files `tls.certificate` and `tls.key` name; the templates of
+/// `mail.templates`, always re-read (a file that does not parse refuses the reload). Every other changed key is
 /// named in one warning
 /// line and takes effect at the next restart. A configuration that does not load or validate is refused with one
 /// error line, and the running one is kept.
@@ -25,6 +26,10 @@ struct ReloadService: Service, CustomStringConvertible {
     let tokens: TokenServiceHolder
     /// The TCP listener's certificate, when it speaks TLS.
     let tls: TLSCertificates?
+    /// The mail templates and sign-in page in force.
+    let templates: LiveTemplates
+    /// `{{app_name}}`, as started.
+    let appName: String
     let makeTokenService: TokenServiceFactory
     let notifier: Notifier
     let readiness: Readiness
@@ -34,7 +39,9 @@ struct ReloadService: Service, CustomStringConvertible {
     var description: String { "ReloadService" }
 
     /// Keys applied without a restart.
-    static let liveKeys: Set<String> = ["issuer", "audience", "access_ttl", "jwt.algorithm", "jwt.secret", "log.level"]
+    static let liveKeys: Set<String> = [
+        "issuer", "audience", "access_ttl", "jwt.algorithm", "jwt.secret", "log.level", "mail.templates",
+    ]
     /// Keys also applied without a restart when the TCP listener was started with TLS (and keeps it).
     static let liveTLSKeys: Set<String> = ["tls.certificate", "tls.key"]
 
@@ -62,8 +69,11 @@ struct ReloadService: Service, CustomStringConvertible {
         let next: PorteroConfiguration
         let tokenService: TokenService
         var certificates: TLSCertificates.Material?
+        let loadedTemplates: LiveTemplates.Loaded
         do {
             next = try await loader.load()
+            // Re-read even when the key did not change: editing a file and sending SIGHUP is how templates change.
+            loadedTemplates = try LiveTemplates.load(next.mail, appName: appName)
             // Codes and their verification tokens share `code_ttl`; codes keep the one they started with.
             var tokenSettings = next
             tokenSettings.auth.codeTTL = initial.auth.codeTTL
@@ -81,6 +91,8 @@ struct ReloadService: Service, CustomStringConvertible {
             return current
         }
         await tokens.replace(with: tokenService)
+        templates.replace(with: loadedTemplates)
+        LiveTemplates.log(loadedTemplates, directory: next.mail.templates, logger: logger)
         if let tls, let certificates {
             tls.replace(with: certificates)
         }

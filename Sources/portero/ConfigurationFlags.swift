@@ -129,6 +129,9 @@ struct ConfigurationFlags: ParsableArguments {
     @Option(name: .customLong("mail-webhook-ca"), help: "Overrides the config key mail.webhook_ca.")
     var mailWebhookCa: String?
 
+    @Option(name: .customLong("mail-templates"), help: "Overrides the config key mail.templates.")
+    var mailTemplates: String?
+
     @Option(
         name: .customLong("cookie-enabled"), help: "true: set and accept the portero_session cookie; serve /signin.")
     var cookieEnabled: String?
@@ -193,6 +196,7 @@ struct ConfigurationFlags: ParsableArguments {
         if let value = mailSmtpTls { values["mail.smtp.tls"] = value }
         if let value = mailSmtpCa { values["mail.smtp.ca"] = value }
         if let value = mailWebhookCa { values["mail.webhook_ca"] = value }
+        if let value = mailTemplates { values["mail.templates"] = value }
 
         if let value = cookieEnabled { values["cookie.enabled"] = value }
         if let value = cookieDomain { values["cookie.domain"] = value }

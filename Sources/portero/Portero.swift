@@ -6,7 +6,10 @@ struct Portero: AsyncParsableCommand {
         commandName: "portero",
         abstract: "Self-hosted authentication daemon: one binary, one systemd unit.",
         version: PorteroVersion.string,
-        subcommands: [Serve.self, Check.self, Users.self, Sessions.self, Snapshot.self, Backup.self, Keys.self, Version.self]
+        subcommands: [
+            Serve.self, Check.self, Users.self, Sessions.self, Snapshot.self, Backup.self, Keys.self, Templates.self,
+            Version.self,
+        ]
     )
 }
 

@@ -210,6 +210,7 @@ struct ConfigurationTests {
             ["mail.smtp.host": "smtp.example"], ["mail.smtp.port": "465"], ["mail.smtp.username": "u"],
             ["mail.smtp.password": "p"], ["mail.smtp.tls": "tls"], ["mail.smtp.ca": "/tmp/ca.pem"],
             ["mail.webhook_secret": "signing-secret"], ["mail.webhook_ca": "/tmp/hook-ca.pem"],
+            ["mail.templates": "/tmp/portero-templates"],
             ["log.format": "json"],
             ["log.level": "debug"],
             ["cookie.enabled": "true"], ["cookie.domain": "example.com"], ["cookie.secure": "false"],

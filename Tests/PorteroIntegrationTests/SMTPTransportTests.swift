@@ -14,11 +14,16 @@ struct SMTPTransportTests {
 
     /// A sink on a free port; with `tls`, STARTTLS is required with a certificate for 127.0.0.1, whose file is
     /// the CA the daemon is given.
-    static func sink(tls: Bool, auth: Bool, in directory: TestDirectory) async throws -> (ScriptServer, Int) {
+    /// With `implicit`, TLS starts at the first byte instead (`mail.smtp.tls: tls`, port 465 style).
+    static func sink(tls: Bool, auth: Bool, implicit: Bool = false, in directory: TestDirectory) async throws -> (
+        ScriptServer, Int
+    ) {
         var arguments = [directory.file("received")]
         if tls {
             _ = try await TLSTests.makeCertificate("smtp", in: directory)
-            arguments += ["--tls", directory.file("smtp.pem"), directory.file("smtp.key")]
+            arguments += [
+                implicit ? "--implicit-tls" : "--tls", directory.file("smtp.pem"), directory.file("smtp.key"),
+            ]
         }
         if auth { arguments += ["--auth", "portero:\(password)"] }
         let sink = try await ScriptServer(
@@ -75,6 +80,51 @@ struct SMTPTransportTests {
             #expect(!log.contains(Data("\u{0}portero\u{0}\(Self.password)".utf8).base64EncodedString()))
             #expect(!log.contains(code))
         }
+    }
+
+    @Test("implicit TLS (mail.smtp.tls: tls) with a private CA and AUTH: the code arrives over TLS from the first byte")
+    func implicitTLS() async throws {
+        let directory = try TestDirectory("smtp-implicit")
+        defer { directory.remove() }
+        let (sink, port) = try await Self.sink(tls: true, auth: true, implicit: true, in: directory)
+        defer { sink.stop() }
+        try await withDaemon(
+            arguments: Self.smtpArguments(port: port, tls: "tls", directory: directory),
+            environment: ["PORTERO_MAIL_SMTP_PASSWORD": Self.password]
+        ) { daemon in
+            let client = Client(endpoint: try daemon.unix, daemon: daemon)
+            #expect(
+                try await client.post("/register", ["email": "smtps@example.com", "password": "over implicit tls"])
+                    .status == 201)
+            let message = directory.file("received/1.eml")
+            #expect(await waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: message) })
+            let text = try String(contentsOfFile: message, encoding: .utf8)
+            let code = try #require(MaildirReader.code(in: text.replacingOccurrences(of: "\r\n", with: "\n")))
+            let envelope = try #require(
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: directory.file("received/1.json"))))
+                    as? [String: Any])
+            #expect(envelope["tls"] as? Bool == true)
+            #expect(envelope["auth"] as? Bool == true)
+            #expect(envelope["rcpt_tos"] as? [String] == ["smtps@example.com"])
+            #expect(try await client.post("/verify-email", ["email": "smtps@example.com", "code": code]).status == 200)
+            #expect(!daemon.stderrText.contains(Self.password))
+        }
+        // The same server without the private CA: the certificate is refused, nothing is sent.
+        try await withDaemon(
+            arguments: Self.smtpArguments(port: port, tls: "tls", directory: directory).filter {
+                $0 != "--mail-smtp-ca" && $0 != directory.file("smtp.pem")
+            },
+            environment: ["PORTERO_MAIL_SMTP_PASSWORD": Self.password]
+        ) { daemon in
+            let client = Client(endpoint: try daemon.unix, daemon: daemon)
+            #expect(
+                try await client.post("/register", ["email": "untrusted@example.com", "password": "not trusted"])
+                    .status == 201)
+            #expect(
+                await waitUntil(timeout: .seconds(20)) { OutboxTests.events("mail.deferred", in: daemon).count >= 1 })
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.file("received/2.eml")))
     }
 
     @Test(

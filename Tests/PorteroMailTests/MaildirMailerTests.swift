@@ -22,7 +22,7 @@ struct MaildirMailerTests {
         let mailer = MaildirMailer(
             directory: maildir, from: "Portero <portero@host.example>",
             hostname: "host.example")
-        let message = MailTemplates.verification(code: "012345", ttl: "15 minutes", to: "alice@example.test")
+        let message = MailTemplates.verification(code: "012345", to: "alice@example.test")
 
         try await mailer.deliver(message)
 
@@ -65,8 +65,8 @@ struct MaildirMailerTests {
         defer { directory.remove() }
         let fixed = Date(timeIntervalSince1970: 1_751_360_703)
         let mailer = MaildirMailer(directory: directory.path, from: "portero@host.example", currentDate: { fixed })
-        let first = MailTemplates.verification(code: "111111", ttl: "15 minutes", to: "a@example.test")
-        let second = MailTemplates.passwordReset(code: "222222", ttl: "15 minutes", to: "b@example.test")
+        let first = MailTemplates.verification(code: "111111", to: "a@example.test")
+        let second = MailTemplates.passwordReset(code: "222222", to: "b@example.test")
 
         try await mailer.deliver(first)
         try await mailer.deliver(second)
@@ -85,7 +85,7 @@ struct MaildirMailerTests {
         defer { directory.remove() }
         let blocker = try directory.write("not-a-directory", "x")
         let mailer = MaildirMailer(directory: blocker + "/mail", from: "portero@host.example")
-        let message = MailTemplates.verification(code: "012345", ttl: "15 minutes", to: "a@example.test")
+        let message = MailTemplates.verification(code: "012345", to: "a@example.test")
 
         let error = await #expect(throws: MailError.self) { try await mailer.deliver(message) }
         #expect(error?.code == .io)
@@ -96,7 +96,7 @@ struct MaildirMailerTests {
         let directory = try TestDirectory("maildir")
         defer { directory.remove() }
         let mailer = MaildirMailer(directory: directory.file("mail"), from: "portero@host.example")
-        let message = MailTemplates.verification(code: "012345", ttl: "15 minutes", to: "a@x.test\r\nBcc: b@x.test")
+        let message = MailTemplates.verification(code: "012345", to: "a@x.test\r\nBcc: b@x.test")
 
         let error = await #expect(throws: MailError.self) { try await mailer.deliver(message) }
         #expect(error?.code == .invalidHeader)

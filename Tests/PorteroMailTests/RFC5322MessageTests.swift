@@ -171,7 +171,7 @@ struct RFC5322MessageTests {
 struct MailTemplatesTests {
     @Test func verificationSaysWhatTheCodeIsForAndHowLongItLasts() {
         let user = UUID()
-        let message = MailTemplates.verification(code: "012345", ttl: "15 minutes", to: "a@b.test", userID: user)
+        let message = MailTemplates.verification(code: "012345", to: "a@b.test", userID: user)
         #expect(message.kind == "verify_email")
         #expect(message.code == "012345")
         #expect(message.userID == user)
@@ -183,7 +183,7 @@ struct MailTemplatesTests {
     }
 
     @Test func passwordResetSaysWhatTheCodeIsForAndHowLongItLasts() {
-        let message = MailTemplates.passwordReset(code: "987654", ttl: "1 hour", to: "a@b.test")
+        let message = MailTemplates.passwordReset(code: "987654", ttl: TimeSpan(seconds: 3600), to: "a@b.test")
         #expect(message.kind == "reset_password")
         #expect(message.code == "987654")
         #expect(message.userID == nil)

@@ -14,7 +14,7 @@ struct SendmailMailerTests {
             await MailTools.shared.ensure()
         },
         arguments: [
-            MailTemplates.verification(code: "012345", ttl: "15 minutes", to: "alice@example.test", userID: UUID()),
+            MailTemplates.verification(code: "012345", to: "alice@example.test", userID: UUID()),
             OutboxMail(
                 id: UUID(), to: "bob@example.test", subject: "Réinitialisez votre mot de passe",
                 text: "Votre code est 654321.\nIl expire dans 15 minutes.\n", kind: "reset_password", code: "654321",
@@ -70,7 +70,7 @@ struct SendmailMailerTests {
 
     @Test func aFailingCommandIsAMailErrorWithoutTheCodeOrBody() async throws {
         let mailer = try SendmailMailer(command: "/bin/false", from: Self.from)
-        let message = MailTemplates.verification(code: "012345", ttl: "15 minutes", to: "alice@example.test")
+        let message = MailTemplates.verification(code: "012345", to: "alice@example.test")
 
         let error = await #expect(throws: MailError.self) { try await mailer.deliver(message) }
         #expect(error?.code == .commandFailed)
@@ -89,7 +89,7 @@ struct SendmailMailerTests {
             "echo-fail", "#!/bin/sh\nsed -n '/^$/,$p' | tr '\\n' ' ' >&2\nexit 75\n", permissions: 0o755
         )
         let mailer = try SendmailMailer(command: script, from: Self.from)
-        let message = MailTemplates.verification(code: "012345", ttl: "15 minutes", to: "alice@example.test")
+        let message = MailTemplates.verification(code: "012345", to: "alice@example.test")
 
         let error = await #expect(throws: MailError.self) { try await mailer.deliver(message) }
         #expect(error?.code == .commandFailed)
@@ -107,7 +107,7 @@ struct SendmailMailerTests {
         defer { directory.remove() }
         let script = try directory.write("slow", "#!/bin/sh\nexec sleep 600\n", permissions: 0o755)
         let mailer = try SendmailMailer(command: script, from: Self.from, timeout: .milliseconds(300))
-        let message = MailTemplates.verification(code: "012345", ttl: "15 minutes", to: "alice@example.test")
+        let message = MailTemplates.verification(code: "012345", to: "alice@example.test")
 
         let clock = ContinuousClock()
         let started = clock.now
@@ -123,7 +123,7 @@ struct SendmailMailerTests {
         let marker = directory.file("started")
         let script = try directory.write("slow", "#!/bin/sh\ntouch '\(marker)'\nexec sleep 600\n", permissions: 0o755)
         let mailer = try SendmailMailer(command: script, from: Self.from, timeout: .seconds(600))
-        let message = MailTemplates.verification(code: "012345", ttl: "15 minutes", to: "alice@example.test")
+        let message = MailTemplates.verification(code: "012345", to: "alice@example.test")
 
         let clock = ContinuousClock()
         let started = clock.now
@@ -148,7 +148,7 @@ struct SendmailMailerTests {
     @Test(arguments: ["/nonexistent/sendmail -t -i", "portero-no-such-sendmail -t"])
     func aMissingProgramIsASpawnFailure(command: String) async throws {
         let mailer = try SendmailMailer(command: command, from: Self.from)
-        let message = MailTemplates.verification(code: "012345", ttl: "15 minutes", to: "alice@example.test")
+        let message = MailTemplates.verification(code: "012345", to: "alice@example.test")
         let error = await #expect(throws: MailError.self) { try await mailer.deliver(message) }
         #expect(error?.code == .spawnFailed)
     }
@@ -170,7 +170,7 @@ struct SendmailMailerTests {
             permissions: 0o755
         )
         let mailer = try SendmailMailer(command: script, from: Self.from)
-        let message = MailTemplates.passwordReset(code: "424242", ttl: "15 minutes", to: "alice@example.test")
+        let message = MailTemplates.passwordReset(code: "424242", to: "alice@example.test")
 
         try await mailer.deliver(message)
 

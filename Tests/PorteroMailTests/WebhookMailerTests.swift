@@ -37,7 +37,7 @@ struct WebhookMailerTests {
         defer { server.stop() }
         let user = UUID()
         let message = MailTemplates.verification(
-            code: "012345", ttl: "15 minutes", to: "alice@example.test",
+            code: "012345", to: "alice@example.test",
             userID: user)
 
         let mailer = try WebhookMailer(target: target)
@@ -93,7 +93,7 @@ struct WebhookMailerTests {
         defer { directory.remove() }
         let (server, target) = try await Self.listener(transport, status: 500, in: directory)
         defer { server.stop() }
-        let message = MailTemplates.passwordReset(code: "987654", ttl: "15 minutes", to: "alice@example.test")
+        let message = MailTemplates.passwordReset(code: "987654", to: "alice@example.test")
 
         let mailer = try WebhookMailer(target: target)
         let error = await #expect(throws: MailError.self) { try await mailer.deliver(message) }
@@ -107,7 +107,7 @@ struct WebhookMailerTests {
     @Test func nobodyListeningIsAConnectionFailure() async throws {
         let directory = try TestDirectory("webhook")
         defer { directory.remove() }
-        let message = MailTemplates.passwordReset(code: "987654", ttl: "15 minutes", to: "alice@example.test")
+        let message = MailTemplates.passwordReset(code: "987654", to: "alice@example.test")
         let mailer = try WebhookMailer(target: "unix:\(directory.file("nobody.sock")):/hook")
 
         let error = await #expect(throws: MailError.self) { try await mailer.deliver(message) }
@@ -133,7 +133,7 @@ struct WebhookMailerTests {
         }
         try #require(bound == 0 && listen(fd, 4) == 0)
         let mailer = try WebhookMailer(target: "unix:\(path):/hook", timeout: .milliseconds(300))
-        let message = MailTemplates.passwordReset(code: "987654", ttl: "15 minutes", to: "alice@example.test")
+        let message = MailTemplates.passwordReset(code: "987654", to: "alice@example.test")
 
         let clock = ContinuousClock()
         let started = clock.now

@@ -17,7 +17,10 @@ public struct AuthHarness: Sendable {
     public init(
         configuration: AuthConfiguration = AuthConfiguration(),
         hashing: PasswordHasher.Configuration = AuthHarness.testHashing,
-        inlineResets: Bool = true
+        inlineResets: Bool = true,
+        mail: MailComposer = MailComposer { purpose, code, to in
+            ComposedMail(subject: purpose.rawValue, text: "code \(code) for \(to)")
+        }
     ) async throws {
         let clock = TestClock()
         let store = MemoryStore<AuthState>(now: { clock.now })
@@ -39,9 +42,7 @@ public struct AuthHarness: Sendable {
             pool: pool,
             codeKey: Array(repeating: 9, count: 32),
             configuration: configuration,
-            mail: MailComposer { purpose, code, to in
-                ComposedMail(subject: purpose.rawValue, text: "code \(code) for \(to)")
-            },
+            mail: mail,
             clock: clock.source,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             resets: inlineResets ? nil : PasswordResetQueue(capacity: 4)

@@ -29,9 +29,12 @@ public final class PorteroProcess {
     /// variables, so a test never inherits a socket or a journal by accident.
     public static func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment.filter { key, _ in
-            !key.hasPrefix("PORTERO_") && !["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-                "JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID", "STATE_DIRECTORY", "RUNTIME_DIRECTORY",
-                "CREDENTIALS_DIRECTORY"].contains(key)
+            !key.hasPrefix("PORTERO_")
+                && ![
+                    "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+                    "JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID", "STATE_DIRECTORY", "RUNTIME_DIRECTORY",
+                    "CREDENTIALS_DIRECTORY",
+                ].contains(key)
         }
         environment.merge(extra) { _, new in new }
         return environment
@@ -132,8 +135,10 @@ public final class PorteroProcess {
 
     /// Everything the daemon wrote to stderr, all launches.
     public var stderrText: String {
-        (1...max(1, launches)).compactMap { try? String(contentsOfFile: directory.file("stderr-\($0).log"), encoding: .utf8) }
-            .joined()
+        (1...max(1, launches)).compactMap {
+            try? String(contentsOfFile: directory.file("stderr-\($0).log"), encoding: .utf8)
+        }
+        .joined()
     }
 
     public var pid: Int32? { process?.processIdentifier }
@@ -145,11 +150,15 @@ public final class PorteroProcess {
         launches += 1
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        var serve = ["serve", "--data-dir", dataDirectory, "--listen", port.map { "127.0.0.1:\($0)" } ?? "",
-            "--socket", socketPath ?? "", "--log-format", "json", "--mail-transport", "maildir"]
+        var serve = [
+            "serve", "--data-dir", dataDirectory, "--listen", port.map { "127.0.0.1:\($0)" } ?? "",
+            "--socket", socketPath ?? "", "--log-format", "json", "--mail-transport", "maildir",
+        ]
         serve += arguments
         process.arguments = serve
-        process.environment = Self.cleanEnvironment(environment)
+        // The host's /etc/portero/templates must not change what a test's mail says.
+        process.environment = Self.cleanEnvironment(
+            ["PORTERO_MAIL_TEMPLATES": directory.file("templates")].merging(environment) { _, given in given })
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = process.standardError
@@ -200,7 +209,9 @@ public final class PorteroProcess {
         guard let process else { throw TestClientError("not started") }
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
-            guard ContinuousClock.now < deadline else { throw TestClientError("portero did not exit within \(timeout)") }
+            guard ContinuousClock.now < deadline else {
+                throw TestClientError("portero did not exit within \(timeout)")
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         return process.terminationStatus

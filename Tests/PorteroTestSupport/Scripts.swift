@@ -1,17 +1,20 @@
 /// The Python peers the tests run. Each takes the ready-file path first, writes it atomically once listening, and
 /// exits when its standard input is closed.
 public enum PeerScripts {
-    /// An SMTP sink (aiosmtpd) on a free loopback port. Arguments: READY OUTDIR [--tls CERT KEY] [--auth USER:PASS].
+    /// An SMTP sink (aiosmtpd) on a free loopback port. Arguments: READY OUTDIR [--tls CERT KEY | --implicit-tls CERT
+    /// KEY] [--auth USER:PASS].
     /// The ready file holds the port. Message N is stored as `N.eml` (bytes as received) and `N.json` (envelope,
     /// and whether the session used TLS and AUTH); the `.eml` appears last, atomically. With `--tls` the sink
-    /// requires STARTTLS; with `--auth` it requires AUTH (PLAIN or LOGIN) after it.
+    /// requires STARTTLS; with `--implicit-tls` it speaks TLS from the first byte (port 465 style); with `--auth` it
+    /// requires AUTH (PLAIN or LOGIN) after it.
     public static let smtpSink = #"""
         import argparse, asyncio, json, os, ssl, sys
         from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
         parser = argparse.ArgumentParser()
         parser.add_argument("ready"); parser.add_argument("outdir")
-        parser.add_argument("--tls", nargs=2); parser.add_argument("--auth")
+        parser.add_argument("--tls", nargs=2); parser.add_argument("--implicit-tls", nargs=2)
+        parser.add_argument("--auth")
         args = parser.parse_args()
 
         def publish(path, data):
@@ -26,8 +29,9 @@ public enum PeerScripts {
             async def handle_DATA(self, server, session, envelope):
                 self.received += 1
                 stem = os.path.join(self.outdir, str(self.received))
+                implicit = server.transport.get_extra_info("ssl_object") is not None
                 envelope_info = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
-                                 "tls": session.ssl is not None, "auth": bool(session.authenticated)}
+                                 "tls": session.ssl is not None or implicit, "auth": bool(session.authenticated)}
                 publish(stem + ".json", json.dumps(envelope_info).encode())
                 publish(stem + ".eml", envelope.original_content or envelope.content)
                 return "250 stored"
@@ -44,15 +48,24 @@ public enum PeerScripts {
                     ok = isinstance(data, LoginPassword) and data.login.decode() == user \
                         and data.password.decode() == password
                     return AuthResult(success=ok, handled=False)
+                # Over implicit TLS the whole session is encrypted; aiosmtpd only knows STARTTLS, so it is told not to ask.
                 kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=bool(args.tls))
             return kw
+
+        def implicit_context():
+            if not args.implicit_tls:
+                return None
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*args.implicit_tls)
+            return context
 
         async def main():
             os.makedirs(args.outdir, exist_ok=True)
             loop = asyncio.get_running_loop()
             recorder = Recorder(args.outdir)
             kw = options()
-            server = await loop.create_server(lambda: SMTP(recorder, hostname="sink.test", **kw), "127.0.0.1", 0)
+            server = await loop.create_server(
+                lambda: SMTP(recorder, hostname="sink.test", **kw), "127.0.0.1", 0, ssl=implicit_context())
             publish(args.ready, str(server.sockets[0].getsockname()[1]).encode())
             await loop.run_in_executor(None, sys.stdin.buffer.read)
             server.close()

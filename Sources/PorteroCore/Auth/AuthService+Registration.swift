@@ -21,10 +21,17 @@ extension AuthService {
     /// pending account is deleted with its codes and its verification tokens' subject, and a new one takes the new
     /// password and profile, so whoever registered first without reading the mail keeps nothing. The answer is the
     /// same 201 as for a new address. An unverified account is gone after `registration.unverified_ttl`.
+    ///
+    /// - Parameters:
+    ///   - locale: the language the account's mail is written in, when the request named one.
+    ///   - accepted: the browser's `Accept-Language` tags, best first: without `locale`, the first the mail
+    ///     templates speak (else the first) becomes the account's language.
     public func register(
         email: Email,
         password: NewPassword,
         profile: ProfileFields,
+        locale: LanguageTag? = nil,
+        accepted: [LanguageTag] = [],
         caller: Caller,
         budget: inout RateBudget
     ) async throws -> Registered {
@@ -36,6 +43,7 @@ extension AuthService {
         let now = clock.now()
         let (codes, mail) = (self.codes, self.mail)
         let unverifiedUntil = now.addingTimeInterval(TimeInterval(configuration.unverifiedTTL.seconds))
+        let language = mail.language(requested: locale, accepted: accepted)
         let (user, replaced) = try await write(caller.logger) { transaction -> (User, UUID?) in
             var replaced: UUID?
             if let pending = transaction.state.user(emailKey: email.key) {
@@ -47,6 +55,7 @@ extension AuthService {
                 id: UUID(), email: email, name: profile.nameForNewUser, phone: profile.phoneForNewUser,
                 passwordHash: hash, createdAt: now)
             user.unverifiedUntil = unverifiedUntil
+            user.locale = language?.value
             transaction.append(.userRegistered(user))
             for record in codes.issue(for: user, purpose: .verifyEmail, now: now, mail: mail) {
                 transaction.append(record)

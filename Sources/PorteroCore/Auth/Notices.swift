@@ -13,11 +13,12 @@ struct Notices: Sendable {
 
     /// The record that queues a `password_changed` notice to `user`.
     func passwordChanged(to user: User, now: Date) -> AuthRecord {
-        let composed = mail.composeNotice(.passwordChanged, user.email, now)
-        return .mailQueued(
-            OutboxMail(
-                id: UUID(), to: user.email, subject: composed.subject, text: composed.text,
-                kind: MailNotice.passwordChanged.rawValue, code: nil, userID: user.id, queuedAt: now))
+        let composed = mail.compose(MailFacts(kind: .passwordChanged, user: user, at: now))
+        var queued = OutboxMail(
+            id: UUID(), to: user.email, subject: composed.subject, text: composed.text,
+            kind: MailNotice.passwordChanged.rawValue, code: nil, userID: user.id, queuedAt: now)
+        queued.html = composed.html
+        return .mailQueued(queued)
     }
 }
 

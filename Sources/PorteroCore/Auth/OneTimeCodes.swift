@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The one-time code rule: 6 digits, kept only as a keyed hash bound to its user and purpose, alive for
 /// `code_ttl`, dead after `codeMaxAttempts` wrong tries, spent by its first right use; a new code replaces the old.
@@ -36,8 +36,9 @@ public struct OneTimeCodes: Sendable {
             issuedAt: now,
             expiresAt: now.addingTimeInterval(TimeInterval(ttl.seconds))
         )
-        let composed = mail.compose(purpose, code, user.email)
-        let queued = OutboxMail(
+        let composed = mail.compose(
+            MailFacts(kind: MailKind(purpose), user: user, code: code, lifetime: ttl, at: now))
+        var queued = OutboxMail(
             id: UUID(),
             to: user.email,
             subject: composed.subject,
@@ -48,6 +49,7 @@ public struct OneTimeCodes: Sendable {
             queuedAt: now,
             expiresAt: issued.expiresAt
         )
+        queued.html = composed.html
         return [.codeIssued(issued), .mailQueued(queued)]
     }
 
@@ -66,38 +68,5 @@ public struct OneTimeCodes: Sendable {
             matched: false,
             records: [.codeFailed(.init(userID: user.id, purpose: purpose, maxAttempts: maxAttempts))]
         )
-    }
-}
-
-/// Subject and text of a code mail, built by the mail templates.
-public struct ComposedMail: Sendable, Equatable {
-    public var subject: String
-    public var text: String
-
-    public init(subject: String, text: String) {
-        self.subject = subject
-        self.text = text
-    }
-}
-
-/// Builds the mail that carries a code (`verify_email` / `reset_password`) to an address, and the notices that
-/// carry none (``MailNotice``).
-public struct MailComposer: Sendable {
-    let compose: @Sendable (_ purpose: CodePurpose, _ code: String, _ to: String) -> ComposedMail
-    let composeNotice: @Sendable (_ notice: MailNotice, _ to: String, _ at: Date) -> ComposedMail
-
-    /// - Parameter notice: builds a notice; by default a plain English text.
-    public init(
-        _ compose: @escaping @Sendable (_ purpose: CodePurpose, _ code: String, _ to: String) -> ComposedMail,
-        notice: @escaping @Sendable (_ notice: MailNotice, _ to: String, _ at: Date) -> ComposedMail =
-            MailComposer.plainNotice
-    ) {
-        self.compose = compose
-        self.composeNotice = notice
-    }
-
-    /// A notice with a fixed subject and its kind as the text (for tests and callers without templates).
-    public static let plainNotice: @Sendable (MailNotice, String, Date) -> ComposedMail = { notice, _, _ in
-        ComposedMail(subject: notice.rawValue, text: notice.rawValue)
     }
 }

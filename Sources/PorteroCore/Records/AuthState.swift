@@ -144,6 +144,7 @@ public struct AuthState: StoreStateProtocol, Equatable {
             mail.outcome = change.delivered ? .delivered : .dead
             mail.code = nil
             mail.text = ""
+            mail.html = nil
             mail.nextAttemptAt = nil
             outbox[change.id] = mail
         }

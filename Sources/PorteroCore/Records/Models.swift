@@ -22,6 +22,9 @@ public struct User: Sendable, Codable, Equatable {
     /// An account still unverified at this instant is gone (`registration.unverified_ttl`): use cases treat it as
     /// absent and the next snapshot drops it. nil for verified accounts and for accounts made before the key.
     public var unverifiedUntil: Date?
+    /// The language of the account's mail (a BCP 47 tag, ``LanguageTag``): asked for at registration or taken from
+    /// the browser's `Accept-Language`. nil (absent on disk, as in records written before the field): `en`.
+    public var locale: String?
 
     public init(
         id: UUID, email: Email, name: String?, phone: String?, passwordHash: String, roles: [String] = ["user"],
@@ -163,6 +166,8 @@ public struct OutboxMail: Sendable, Codable, Equatable {
     public var to: String
     public var subject: String
     public var text: String
+    /// The `text/html` alternative of ``text``, when the kind's template has one; absent on disk otherwise.
+    public var html: String?
     /// `verify_email`, `reset_password`, or another kind of notice; the outbox treats every kind alike.
     public var kind: String
     public var code: String?
@@ -188,6 +193,7 @@ public struct OutboxMail: Sendable, Codable, Equatable {
         self.to = to
         self.subject = subject
         self.text = text
+        self.html = nil
         self.kind = kind
         self.code = code
         self.userID = userID
@@ -203,7 +209,8 @@ public struct OutboxMail: Sendable, Codable, Equatable {
     public var isPending: Bool { outcome == nil }
 
     enum CodingKeys: String, CodingKey {
-        case id, to, subject, text, kind, code, userID, queuedAt, expiresAt, attempts, nextAttemptAt, lastError, outcome
+        case id, to, subject, text, html, kind, code, userID, queuedAt, expiresAt, attempts, nextAttemptAt, lastError,
+            outcome
     }
 
     /// Older records have only the first eight fields; the rest default to a fresh message.
@@ -213,6 +220,7 @@ public struct OutboxMail: Sendable, Codable, Equatable {
         to = try container.decode(String.self, forKey: .to)
         subject = try container.decode(String.self, forKey: .subject)
         text = try container.decode(String.self, forKey: .text)
+        html = try container.decodeIfPresent(String.self, forKey: .html)
         kind = try container.decode(String.self, forKey: .kind)
         code = try container.decodeIfPresent(String.self, forKey: .code)
         userID = try container.decodeIfPresent(UUID.self, forKey: .userID)
@@ -230,6 +238,7 @@ public struct OutboxMail: Sendable, Codable, Equatable {
         try container.encode(to, forKey: .to)
         try container.encode(subject, forKey: .subject)
         try container.encode(text, forKey: .text)
+        try container.encodeIfPresent(html, forKey: .html)
         try container.encode(kind, forKey: .kind)
         try container.encodeIfPresent(code, forKey: .code)
         try container.encodeIfPresent(userID, forKey: .userID)

@@ -38,11 +38,13 @@ public struct MailConfiguration: Sendable, Equatable {
     public var webhookSecret: Secret?
     /// `mail.webhook_ca`: PEM file of the CA an `https://` webhook's certificate chains to.
     public var webhookCA: String?
+    /// `mail.templates`: the directory of template files that override the built-in mail texts and sign-in page.
+    public var templates: String
 
     public static let keys = [
         "mail.transport", "mail.sendmail", "mail.maildir", "mail.webhook", "mail.from", "mail.retry_max_delay",
         "mail.smtp.host", "mail.smtp.port", "mail.smtp.username", "mail.smtp.password", "mail.smtp.tls", "mail.smtp.ca",
-        "mail.webhook_secret", "mail.webhook_ca",
+        "mail.webhook_secret", "mail.webhook_ca", "mail.templates",
     ]
 
     /// Reads `mail.transport` (default sendmail when `/usr/sbin/sendmail` exists, else maildir; smtp to
@@ -50,7 +52,8 @@ public struct MailConfiguration: Sendable, Equatable {
     /// (default `/usr/sbin/sendmail -t -i`), `mail.maildir` (default `<data_dir>/mail`), `mail.webhook` (needed
     /// by the webhook transport), `mail.from` (default `portero@<hostname>`) and `mail.retry_max_delay` (default 1m,
     /// at most 1m), `mail.smtp.host` (needed by the smtp transport), `mail.smtp.port` (587), `mail.smtp.tls`
-    /// (starttls), `mail.smtp.username`, `mail.smtp.password` (a secret) and `mail.smtp.ca` (system trust store).
+    /// (starttls), `mail.smtp.username`, `mail.smtp.password` (a secret), `mail.smtp.ca` (system trust store) and
+    /// `mail.templates` (default `/etc/portero/templates`; a missing directory holds no overrides).
     public init(reader: ConfigReader, dataDirectory: String, defaults: MachineDefaults) throws(ConfigurationError) {
         let parser = ConfigParser(reader)
         transport = try parser.choice("mail.transport", default: defaults.mailTransport)
@@ -79,6 +82,7 @@ public struct MailConfiguration: Sendable, Equatable {
         )
         webhookSecret = try parser.optionalString("mail.webhook_secret").map(Secret.init)
         webhookCA = try parser.optionalString("mail.webhook_ca")
+        templates = try parser.string("mail.templates", default: "/etc/portero/templates", allowEmpty: false)
         if transport == .smtp && smtp.host == nil {
             throw ConfigurationError("invalid value for mail.transport: smtp needs mail.smtp.host")
         }
@@ -137,6 +141,7 @@ public struct MailConfiguration: Sendable, Equatable {
         changes.compare("mail.smtp.ca", old.smtp.ca, smtp.ca)
         changes.compare("mail.webhook_secret", old.webhookSecret, webhookSecret)
         changes.compare("mail.webhook_ca", old.webhookCA, webhookCA)
+        changes.compare("mail.templates", old.templates, templates)
         return changes.keys
     }
 }
