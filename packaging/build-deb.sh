@@ -71,7 +71,8 @@ gzip -9n "$STAGE/usr/share/man/man8/portero.8" "$STAGE/usr/share/man/man5/porter
 # Shell completions, argument-parser's, where Debian's bash-completion, zsh and fish look for them.
 install -d "$STAGE/usr/share/bash-completion/completions" "$STAGE/usr/share/zsh/vendor-completions" \
     "$STAGE/usr/share/fish/vendor_completions.d"
-"$BIN" --generate-completion-script bash >"$STAGE/usr/share/bash-completion/completions/portero"
+# bash-completion sources its files: no #! line (lintian bash-completion-with-hashbang).
+"$BIN" --generate-completion-script bash | sed '1{/^#!/d}' >"$STAGE/usr/share/bash-completion/completions/portero"
 "$BIN" --generate-completion-script zsh >"$STAGE/usr/share/zsh/vendor-completions/_portero"
 "$BIN" --generate-completion-script fish >"$STAGE/usr/share/fish/vendor_completions.d/portero.fish"
 chmod 0644 "$STAGE/usr/share/bash-completion/completions/portero" "$STAGE/usr/share/zsh/vendor-completions/_portero" \

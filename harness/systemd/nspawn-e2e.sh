@@ -196,7 +196,7 @@ for completion in /usr/share/bash-completion/completions/portero /usr/share/zsh/
 done
 IN bash -c 'source /usr/share/bash-completion/completions/portero && COMP_LINE="portero users " COMP_POINT=14 \
     COMP_WORDS=(portero users "") COMP_CWORD=2 && _portero && printf "%s\n" "${COMPREPLY[@]}"' \
-    | grep -qx reset-password || fail "bash does not complete portero users to reset-password"
+    | grep -x reset-password >/dev/null || fail "bash does not complete portero users to reset-password"
 IN systemctl show portero.service -p Documentation --value | grep -q 'man:portero.yaml(5)' \
     || fail "Documentation= does not name portero.yaml(5)"
 step "package $VERSION1 installed; nothing enabled or started; portero(8) and portero.yaml(5) installed"
