@@ -42,6 +42,12 @@ let package = Package(
             pkgConfig: "libargon2",
             providers: [.apt(["libargon2-dev"])]
         ),
+        // PBKDF2 and scrypt of imported password hashes, and a constant-time comparison (Debian's libcrypto).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
 
         // The one UTC timestamp format and the one padding helper, shared by the log handler, the store and the API.
         .target(
@@ -62,6 +68,7 @@ let package = Package(
             name: "PorteroCore",
             dependencies: [
                 "CArgon2",
+                "COpenSSL",
                 "PorteroFormat",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),

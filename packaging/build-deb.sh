@@ -68,6 +68,15 @@ install -D -m 0644 packaging/debian/lintian-overrides "$STAGE/usr/share/lintian/
 install -D -m 0644 "$MAN/portero.8" "$STAGE/usr/share/man/man8/portero.8"
 install -D -m 0644 "$MAN/portero.yaml.5" "$STAGE/usr/share/man/man5/portero.yaml.5"
 gzip -9n "$STAGE/usr/share/man/man8/portero.8" "$STAGE/usr/share/man/man5/portero.yaml.5"
+# Shell completions, argument-parser's, where Debian's bash-completion, zsh and fish look for them.
+install -d "$STAGE/usr/share/bash-completion/completions" "$STAGE/usr/share/zsh/vendor-completions" \
+    "$STAGE/usr/share/fish/vendor_completions.d"
+# bash-completion sources its files: no #! line (lintian bash-completion-with-hashbang).
+"$BIN" --generate-completion-script bash | sed '1{/^#!/d}' >"$STAGE/usr/share/bash-completion/completions/portero"
+"$BIN" --generate-completion-script zsh >"$STAGE/usr/share/zsh/vendor-completions/_portero"
+"$BIN" --generate-completion-script fish >"$STAGE/usr/share/fish/vendor_completions.d/portero.fish"
+chmod 0644 "$STAGE/usr/share/bash-completion/completions/portero" "$STAGE/usr/share/zsh/vendor-completions/_portero" \
+    "$STAGE/usr/share/fish/vendor_completions.d/portero.fish"
 # A native package's changelog: one entry for this build (the project's history is its git log).
 {
     echo "portero ($VERSION) unstable; urgency=medium"

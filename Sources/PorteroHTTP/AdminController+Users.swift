@@ -25,14 +25,14 @@ extension AdminController {
             try await admin.delete(try reference(context), peer: try await peer(context))
             return Response(status: .noContent)
         }
-        routes.get("users/:user/sessions") { _, context in
-            try JSONResponse.make(SessionsResponse(try await admin.sessions(of: try reference(context))))
+        routes.get("users/:user/sessions") { request, context in
+            try await listSessions(request, of: try reference(context))
         }
         routes.delete("users/:user/sessions") { _, context in
             let count = try await admin.revokeSessions(of: try reference(context), peer: try await peer(context))
             return try JSONResponse.make(RevokedResponse(revoked: count))
         }
-        routes.get("sessions") { _, _ in try JSONResponse.make(SessionsResponse(try await admin.sessions(of: nil))) }
+        routes.get("sessions") { request, _ in try await listSessions(request, of: nil) }
         routes.delete("sessions/:id") { _, context in
             guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
                 throw PorteroError(.sessionNotFound, "No such session.")
@@ -66,6 +66,18 @@ extension AdminController {
         let page = try await admin.users(query)
         return try JSONResponse.make(
             UsersResponse(users: page.users.map(AdminUserDTO.init), nextCursor: page.nextCursor))
+    }
+
+    /// GET /sessions or /users/{user}/sessions `?limit=&cursor=` → `{sessions, next_cursor}`.
+    func listSessions(_ request: Request, of reference: UserReference?) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        var limit = UserQuery.defaultLimit
+        if let text = parameters.get("limit") {
+            guard let value = Int(text) else { throw PorteroError.validation(["limit": "must be a number"]) }
+            limit = value
+        }
+        let page = try await admin.sessions(of: reference, limit: limit, cursor: parameters.get("cursor"))
+        return try JSONResponse.make(SessionsResponse(page.sessions, nextCursor: page.nextCursor))
     }
 
     /// PUT /users/{user}/roles `{roles: [..]}` → the user.
@@ -122,7 +134,17 @@ extension AdminController {
 
     struct SessionsResponse: Encodable {
         let sessions: [AdminSessionDTO]
-        init(_ sessions: [AdminSession]) { self.sessions = sessions.map(AdminSessionDTO.init) }
+        let nextCursor: String?
+        init(_ sessions: [AdminSession], nextCursor: String?) {
+            self.sessions = sessions.map(AdminSessionDTO.init)
+            self.nextCursor = nextCursor
+        }
+        enum CodingKeys: String, CodingKey { case sessions, nextCursor }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(sessions, forKey: .sessions)
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
     }
 }
 

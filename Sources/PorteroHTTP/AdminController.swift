@@ -8,11 +8,14 @@ public import PorteroCore
 /// admin API does not exist (404, see ``AdminOverTCPMiddleware``).
 public struct AdminController: Sendable {
     let admin: AdminService
+    /// For the admin actions that hash a password or mail a code (create, reset-password).
+    let auth: AuthService
     let access: AdminAccess
     let logger: Logger
 
-    public init(admin: AdminService, access: AdminAccess, logger: Logger) {
+    public init(admin: AdminService, auth: AuthService, access: AdminAccess, logger: Logger) {
         self.admin = admin
+        self.auth = auth
         self.access = access
         self.logger = logger
     }
@@ -22,6 +25,8 @@ public struct AdminController: Sendable {
         routes.add(middleware: PeerCredentialsGuard(access: access, logger: logger))
         routes.get("stats") { _, _ in try JSONResponse.make(StatsResponse(await admin.stats())) }
         addUserRoutes(to: routes)
+        addAccountRoutes(to: routes)
+        addImportRoute(to: routes)
         addSnapshotRoute(to: routes)
         addBackupRoute(to: routes)
         return routes

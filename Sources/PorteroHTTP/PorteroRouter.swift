@@ -27,7 +27,7 @@ public enum PorteroRouter {
                 router.addRoutes(SignInController(auth: auth, settings: browser, page: signInPage).endpoints)
             }
             router.addRoutes(
-                AdminController(admin: admin, access: adminAccess, logger: logger).endpoints,
+                AdminController(admin: admin, auth: auth, access: adminAccess, logger: logger).endpoints,
                 atPath: RouterPath(adminBasePath))
         }
         // The routes are listed once first, so that a wrong method on a known path is told from an unknown path.

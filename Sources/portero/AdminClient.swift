@@ -53,12 +53,22 @@ struct AdminClient {
         -> Answer
     {
         let payload = try body.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
-        let answer: Answer
+        return try checked(try exchangeRaw(method, path, body: payload), forbidden: forbidden)
+    }
+
+    /// Sends one request with a body as given and returns whatever the daemon answered; a daemon that cannot be
+    /// reached exits 1 with one line naming the socket.
+    func exchangeRaw(_ method: String, _ path: String, body: Data) throws -> Answer {
         do {
-            answer = try exchange(method: method, path: path, body: payload)
+            return try exchange(method: method, path: path, body: body)
         } catch let error as ConnectError {
             throw CommandSupport.fail(error.line(socketPath))
         }
+    }
+
+    /// The answer if it is a 2xx; anything else exits 1 with one line saying what the daemon said (`forbidden`,
+    /// when given, is the line for a 403).
+    func checked(_ answer: Answer, forbidden: String? = nil) throws -> Answer {
         guard (200..<300).contains(answer.status) else {
             let code = answer.json?["error"] as? String
             let message = (answer.json?["message"] as? String) ?? "HTTP \(answer.status)"

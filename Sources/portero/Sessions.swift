@@ -9,12 +9,17 @@ struct Sessions: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List live sessions, of one user or of all.")
+        static let configuration = CommandConfiguration(
+            abstract: "List live sessions, of one user or of all, oldest first, a page at a time.")
         @OptionGroup var options: AdminOptions
         @Argument(help: "User id or email address; none: every user's.") var user: String?
+        @Option(help: "Sessions per page (1-500).") var limit: Int = 50
+        @Option(help: "Where to start: the cursor the page before printed.") var cursor: String?
 
         func run() async throws {
-            let path = user.map { "/admin/v1/users/\(AdminClient.segment($0))/sessions" } ?? "/admin/v1/sessions"
+            let path =
+                (user.map { "/admin/v1/users/\(AdminClient.segment($0))/sessions" } ?? "/admin/v1/sessions")
+                + AdminClient.query([("limit", String(limit)), ("cursor", cursor)])
             let answer = try await options.client().call("GET", path)
             if options.json { return Table.printJSON(answer) }
             let sessions = answer.json?["sessions"] as? [[String: Any]] ?? []
@@ -26,6 +31,10 @@ struct Sessions: AsyncParsableCommand {
                             Table.cell(session[$0])
                         }
                     }))
+            if let next = answer.json?["next_cursor"] as? String {
+                let who = user.map { " \($0)" } ?? ""
+                print("more sessions: portero sessions list\(who) --limit \(limit) --cursor \(next)")
+            }
         }
     }
 

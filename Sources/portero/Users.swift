@@ -5,12 +5,15 @@ import Glibc
 /// `portero users …`: the accounts, through the admin API on the Unix socket.
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List, inspect, verify, lock, unlock, give roles to and delete users (admin API).",
+        abstract: "List, create, inspect, verify, lock, unlock, give roles to, reset and delete users (admin API).",
         discussion: """
             Talks to the running daemon over its Unix socket; allowed for root, the daemon's user and members \
             of admin_group. USER is a user id or an email address.
             """,
-        subcommands: [List.self, Show.self, Verify.self, Lock.self, Unlock.self, SetRoles.self, Delete.self]
+        subcommands: [
+            List.self, Show.self, Create.self, Verify.self, Lock.self, Unlock.self, SetRoles.self,
+            ResetPassword.self, Delete.self,
+        ]
     )
 
     static let columns = ["EMAIL", "VERIFIED", "LOCKED", "ROLES", "SESSIONS", "CREATED", "LAST LOGIN", "ID"]

@@ -71,7 +71,7 @@ if [ -z "$DEB2" ]; then
 fi
 VERSION2="$(dpkg-deb -f "$DEB2" Version)"
 dpkg --compare-versions "$VERSION2" gt "$VERSION1" || fail "upgrade package $VERSION2 is not newer than $VERSION1"
-for dependency in libsystemd0 libargon2-1 systemd; do
+for dependency in libsystemd0 libargon2-1 libssl3 systemd; do
     dpkg-deb -f "$DEB" Depends | grep -q "\b$dependency\b" || fail "Depends: does not name $dependency"
 done
 # lintian: no errors. A package of the debug build (--binary) also carries the toolchain's RUNPATH, which the
@@ -190,6 +190,15 @@ for page in portero.8 portero.yaml.5; do
     IN sh -c "MANWIDTH=80 man ${page##*.} ${page%.*} 2>/dev/null" | grep -q . || fail "man page $page not installed"
 done
 IN sh -c 'MANWIDTH=80 man 8 portero' | grep -q 'rotate  *Make a new signing key' || fail "portero(8) lacks keys rotate"
+# Shell completions where bash-completion, zsh and fish look, naming the commands (import, users reset-password).
+for completion in /usr/share/bash-completion/completions/portero /usr/share/zsh/vendor-completions/_portero \
+    /usr/share/fish/vendor_completions.d/portero.fish; do
+    IN grep -q 'reset-password' "$completion" || fail "completion $completion missing or without users reset-password"
+    IN grep -q 'import' "$completion" || fail "completion $completion lacks import"
+done
+IN bash -c 'source /usr/share/bash-completion/completions/portero && COMP_LINE="portero users " COMP_POINT=14 \
+    COMP_WORDS=(portero users "") COMP_CWORD=2 && _portero && printf "%s\n" "${COMPREPLY[@]}"' \
+    | grep -x reset-password >/dev/null || fail "bash does not complete portero users to reset-password"
 IN systemctl show portero.service -p Documentation --value | grep -q 'man:portero.yaml(5)' \
     || fail "Documentation= does not name portero.yaml(5)"
 step "package $VERSION1 installed; nothing enabled or started; portero(8) and portero.yaml(5) installed"

@@ -103,17 +103,20 @@ public struct PasswordHasher: Sendable {
         return try Argon2id.hash(Array(password.utf8), salt: salt, parameters: configuration.argon2id)
     }
 
-    /// Whether `password` matches `hash`, an argon2id PHC string (any costs within the limits below) or a bcrypt
-    /// `$2a$`, `$2b$` or `$2y$` hash.
+    /// Whether `password` matches `hash`, an argon2id PHC string (any costs within the limits below), a bcrypt
+    /// `$2a$`, `$2b$` or `$2y$` hash, or a PBKDF2 or scrypt hash that `portero import` kept (``ImportedPasswordHash``).
     ///
-    /// Never throws and never traps: a hash in any other format, or asking for more than 1 GiB, 16 passes or
-    /// 16 lanes (argon2id) or a cost over 16 (bcrypt), answers `false`. Under bcrypt a password with a NUL
-    /// answers `false` (C would stop reading at the NUL); one over 72 bytes is compared on its first 72, as
+    /// Never throws and never traps: a hash in any other format (an account imported without a password holds
+    /// none), or asking for more than 1 GiB, 16 passes or 16 lanes (argon2id) or a cost over 16 (bcrypt), answers
+    /// `false` — after the work of `verifyDummy(_:)`, so that the time does not tell. Under bcrypt a password with a
+    /// NUL answers `false` (C would stop reading at the NUL); one over 72 bytes is compared on its first 72, as
     /// every bcrypt does, so that imported hashes keep working (they are rehashed with the configured algorithm
     /// on login).
     public func verify(_ password: String, against hash: String) -> Bool {
-        guard let stored = StoredPasswordHash(parsing: hash) else { return false }
+        guard let stored = StoredPasswordHash(parsing: hash) else { return verifyDummy(password) }
         switch stored {
+        case .imported(let imported):
+            return imported.verify(Array(password.utf8))
         case .argon2id:
             return Argon2id.verify(Array(password.utf8), encoded: hash)
         case .bcrypt(let bcrypt):
@@ -144,7 +147,7 @@ public struct PasswordHasher: Sendable {
                 || stored.saltLength < wanted.saltLength
         case (.bcrypt(let stored), .bcrypt):
             return stored.cost != configuration.bcryptCost || stored.variant != "b"
-        case (.argon2id, .bcrypt), (.bcrypt, .argon2id), (nil, _):
+        case (.argon2id, .bcrypt), (.bcrypt, .argon2id), (.imported, _), (nil, _):
             return true
         }
     }
@@ -153,6 +156,10 @@ public struct PasswordHasher: Sendable {
     public static func isSupportedHash(_ hash: String) -> Bool {
         StoredPasswordHash(parsing: hash) != nil
     }
+
+    /// What an account imported without a password holds instead of a hash: it matches no password (a password
+    /// reset gives it one).
+    public static let noPassword = "!"
 
     private static func makeHash(_ password: String, _ configuration: Configuration) throws(PasswordHashingError)
         -> String

@@ -7,6 +7,8 @@ enum StoredPasswordHash: Equatable, Sendable {
     case argon2id(PasswordHasher.Argon2Parameters)
     /// `$2a$`, `$2b$` or `$2y$`, a two-digit cost, then 22 characters of salt and 31 of hash.
     case bcrypt(Bcrypt)
+    /// PBKDF2 or scrypt in werkzeug's, Django's or Keycloak's format (`portero import`).
+    case imported(ImportedPasswordHash)
 
     /// A parsed bcrypt hash.
     struct Bcrypt: Equatable, Sendable {
@@ -51,6 +53,8 @@ enum StoredPasswordHash: Equatable, Sendable {
         } else if text.hasPrefix("$2") {
             guard let bcrypt = Self.parseBcrypt(text) else { return nil }
             self = .bcrypt(bcrypt)
+        } else if let imported = ImportedPasswordHash(parsing: text) {
+            self = .imported(imported)
         } else {
             return nil
         }

@@ -59,17 +59,20 @@ public enum AuthRecord: StoreRecord, Equatable {
         }
     }
 
-    /// A new password hash; `revokeTokens` for change and reset (not for a rehash on login).
+    /// A new password hash; `revokeTokens` for change and reset (not for a rehash on login); `imported` when
+    /// `portero import` replaced a hash an earlier import gave (nil, absent on disk, otherwise).
     public struct PasswordChange: Codable, Sendable, Equatable {
         public var userID: UUID
         public var at: Date
         public var passwordHash: String
         public var revokeTokens: Bool
-        public init(userID: UUID, at: Date, passwordHash: String, revokeTokens: Bool) {
+        public var imported: Bool?
+        public init(userID: UUID, at: Date, passwordHash: String, revokeTokens: Bool, imported: Bool? = nil) {
             self.userID = userID
             self.at = at
             self.passwordHash = passwordHash
             self.revokeTokens = revokeTokens
+            self.imported = imported
         }
     }
 
@@ -182,7 +185,7 @@ public enum AuthRecord: StoreRecord, Equatable {
     /// One admin action: what, on whom, and the peer (`SO_PEERCRED`) that asked.
     public struct AdminAudit: Codable, Sendable, Equatable {
         /// `user_verified`, `user_locked`, `user_unlocked`, `roles_set`, `user_deleted`, `session_revoked`,
-        /// `sessions_revoked`.
+        /// `sessions_revoked`, `snapshot`, `users_imported`, `user_created`, `password_reset_started`.
         public var action: String
         public var userID: UUID?
         public var sessionID: UUID?
@@ -190,9 +193,12 @@ public enum AuthRecord: StoreRecord, Equatable {
         public var peerPID: Int32
         public var peerUser: String?
         public var at: Date
+        /// `users_imported`: accounts created and changed by the batch (nil, absent on disk, for other actions).
+        public var imported: Int?
+        public var updated: Int?
         public init(
             action: String, userID: UUID?, sessionID: UUID? = nil, peerUID: UInt32, peerPID: Int32,
-            peerUser: String?, at: Date
+            peerUser: String?, at: Date, imported: Int? = nil, updated: Int? = nil
         ) {
             self.action = action
             self.userID = userID
@@ -201,6 +207,8 @@ public enum AuthRecord: StoreRecord, Equatable {
             self.peerPID = peerPID
             self.peerUser = peerUser
             self.at = at
+            self.imported = imported
+            self.updated = updated
         }
     }
 

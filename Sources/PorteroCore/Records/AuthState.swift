@@ -66,6 +66,7 @@ public struct AuthState: StoreStateProtocol, Equatable {
             users[change.userID] = user
         case .userPasswordChanged(let change):
             users[change.userID]?.passwordHash = change.passwordHash
+            users[change.userID]?.passwordImported = change.imported == true ? true : nil
             if change.revokeTokens {
                 users[change.userID]?.tokensValidAfter = change.at
                 users[change.userID]?.updatedAt = change.at

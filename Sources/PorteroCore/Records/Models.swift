@@ -9,8 +9,12 @@ public struct User: Sendable, Codable, Equatable {
     public var emailKey: String
     public var name: String?
     public var phone: String?
-    /// A PHC string (`$argon2id$…`) or a bcrypt hash (`$2b$…`).
+    /// A PHC string (`$argon2id$…`) or a bcrypt hash (`$2b$…`); after `portero import`, also a PBKDF2 or scrypt
+    /// hash of another stack, or ``PasswordHasher/noPassword``.
     public var passwordHash: String
+    /// Set while ``passwordHash`` is the one an import gave (no login, change or reset since): only then may a
+    /// later import of the same address replace it. nil (absent on disk) otherwise.
+    public var passwordImported: Bool?
     public var emailVerified: Bool
     public var roles: [String]
     public var createdAt: Date
