@@ -6,10 +6,10 @@ BIN          := .build/$(CONFIG)/portero
 BUILD_DEBS   := libsystemd-dev libargon2-dev libssl-dev pkg-config
 # What the test suite drives for real: msmtp (sendmail), strace (fault injection), nspawn, socket activation, a .deb
 # (dpkg-dev, lintian), its manual pages (man-db), nginx and caddy (forward-auth), chromium driven by selenium (the
-# sign-in page).
+# sign-in page); from PyPI, prometheus_client parses /metrics.
 TEST_DEBS    := msmtp strace curl systemd systemd-container dpkg-dev lintian man-db python3-pip nginx-light caddy \
                 chromium chromium-driver
-TEST_PIP     := aiosmtpd schemathesis selenium
+TEST_PIP     := aiosmtpd schemathesis selenium prometheus_client
 # Cases per API operation and phase of the fuzzer run in `make test` (harness/fuzz/run.py); larger for a longer run,
 # or FUZZ_MAX_TIME=<seconds> to fuzz until that time is spent.
 FUZZ_EXAMPLES ?= 20
@@ -26,7 +26,7 @@ deps:
 
 test-deps: deps
 	@./scripts/ensure-debs.sh $(TEST_DEBS)
-	@python3 -c 'import aiosmtpd, schemathesis, selenium' 2>/dev/null || python3 -m pip install --quiet $(TEST_PIP) \
+	@python3 -c 'import aiosmtpd, schemathesis, selenium, prometheus_client' 2>/dev/null || python3 -m pip install --quiet $(TEST_PIP) \
 		|| python3 -m pip install --quiet --break-system-packages $(TEST_PIP)
 
 build: deps
