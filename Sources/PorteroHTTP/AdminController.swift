@@ -23,6 +23,7 @@ public struct AdminController: Sendable {
         routes.get("stats") { _, _ in try JSONResponse.make(StatsResponse(await admin.stats())) }
         addUserRoutes(to: routes)
         addSnapshotRoute(to: routes)
+        addMailRoutes(to: routes)
         return routes
     }
 

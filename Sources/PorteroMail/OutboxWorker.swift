@@ -126,9 +126,9 @@ public struct OutboxWorker: Service {
         await mailer.shutdown()
     }
 
-    /// When retrying stops.
+    /// When retrying stops: the code's expiry, or the outbox's lifetime after queueing (or after an admin's retry).
     func deadline(of mail: OutboxMail) -> Date {
-        mail.expiresAt ?? mail.queuedAt.addingTimeInterval(seconds(policy.lifetime))
+        mail.expiresAt ?? (mail.retriedAt ?? mail.queuedAt).addingTimeInterval(seconds(policy.lifetime))
     }
 
     private func metadata(_ mail: OutboxMail, event: String) -> Logger.Metadata {

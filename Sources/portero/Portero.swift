@@ -6,7 +6,9 @@ struct Portero: AsyncParsableCommand {
         commandName: "portero",
         abstract: "Self-hosted authentication daemon: one binary, one systemd unit.",
         version: PorteroVersion.string,
-        subcommands: [Serve.self, Check.self, Users.self, Sessions.self, Snapshot.self, Keys.self, Version.self]
+        subcommands: [
+            Serve.self, Check.self, Users.self, Sessions.self, Mail.self, Snapshot.self, Keys.self, Version.self,
+        ]
     )
 }
 

@@ -24,6 +24,7 @@ public enum AuthRecord: StoreRecord, Equatable {
     case mailQueued(OutboxMail)
     case mailDone(MailDone)
     case mailAttempted(MailAttempt)
+    case mailRetried(MailRetry)
     /// An admin locked the account until an admin unlocks it (`portero users lock`).
     case userLocked(AdminLock)
     /// What an admin did, and who (the audit trail of `/admin/v1`); changes no state.
@@ -182,21 +183,24 @@ public enum AuthRecord: StoreRecord, Equatable {
     /// One admin action: what, on whom, and the peer (`SO_PEERCRED`) that asked.
     public struct AdminAudit: Codable, Sendable, Equatable {
         /// `user_verified`, `user_locked`, `user_unlocked`, `roles_set`, `user_deleted`, `session_revoked`,
-        /// `sessions_revoked`.
+        /// `sessions_revoked`, `snapshot`, `mail_retried`.
         public var action: String
         public var userID: UUID?
         public var sessionID: UUID?
+        /// The outbox message of `mail_retried`.
+        public var mailID: UUID?
         public var peerUID: UInt32
         public var peerPID: Int32
         public var peerUser: String?
         public var at: Date
         public init(
-            action: String, userID: UUID?, sessionID: UUID? = nil, peerUID: UInt32, peerPID: Int32,
-            peerUser: String?, at: Date
+            action: String, userID: UUID?, sessionID: UUID? = nil, mailID: UUID? = nil, peerUID: UInt32,
+            peerPID: Int32, peerUser: String?, at: Date
         ) {
             self.action = action
             self.userID = userID
             self.sessionID = sessionID
+            self.mailID = mailID
             self.peerUID = peerUID
             self.peerPID = peerPID
             self.peerUser = peerUser
@@ -210,6 +214,16 @@ public enum AuthRecord: StoreRecord, Equatable {
         public init(id: UUID, delivered: Bool) {
             self.id = id
             self.delivered = delivered
+        }
+    }
+
+    /// An admin queued a retrying or dead message again (`portero mail retry`): it is due at once.
+    public struct MailRetry: Codable, Sendable, Equatable {
+        public var id: UUID
+        public var at: Date
+        public init(id: UUID, at: Date) {
+            self.id = id
+            self.at = at
         }
     }
 
@@ -252,6 +266,7 @@ public enum AuthRecord: StoreRecord, Equatable {
         case .mailQueued: "mail.queued"
         case .mailDone: "mail.done"
         case .mailAttempted: "mail.attempted"
+        case .mailRetried: "mail.retried"
         case .userLocked: "user.locked"
         case .adminAction: "admin.action"
         }
@@ -278,6 +293,7 @@ public enum AuthRecord: StoreRecord, Equatable {
         case .mailQueued(let value): return Array(try encoder.encode(value))
         case .mailDone(let value): return Array(try encoder.encode(value))
         case .mailAttempted(let value): return Array(try encoder.encode(value))
+        case .mailRetried(let value): return Array(try encoder.encode(value))
         case .userLocked(let value): return Array(try encoder.encode(value))
         case .adminAction(let value): return Array(try encoder.encode(value))
         }
@@ -306,6 +322,7 @@ public enum AuthRecord: StoreRecord, Equatable {
         case "mail.queued": self = .mailQueued(try decoder.decode(OutboxMail.self, from: data))
         case "mail.done": self = .mailDone(try decoder.decode(MailDone.self, from: data))
         case "mail.attempted": self = .mailAttempted(try decoder.decode(MailAttempt.self, from: data))
+        case "mail.retried": self = .mailRetried(try decoder.decode(MailRetry.self, from: data))
         case "user.locked": self = .userLocked(try decoder.decode(AdminLock.self, from: data))
         case "admin.action": self = .adminAction(try decoder.decode(AdminAudit.self, from: data))
         default: throw UnknownRecordType(type: type)
