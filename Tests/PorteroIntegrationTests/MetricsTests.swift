@@ -13,16 +13,19 @@ struct MetricsTests {
         let labels: [String: String]
     }
 
-    /// Every sample of `/metrics`, as `prometheus_client` parsed it.
-    static func scrape(_ socket: String) async throws -> [Sample: Double] {
-        // The python3 `make test-deps` installed prometheus_client for (the first on PATH).
+    /// Runs the python3 `make test-deps` installed prometheus_client for (the first on PATH).
+    static func python(_ arguments: [String]) async throws -> CommandResult {
         let environment = ProcessInfo.processInfo.environment.filter {
             ["PATH", "HOME", "PYENV_ROOT"].contains($0.key)
         }
-        let result = try await PorteroProcess.runProgram(
-            "/usr/bin/env",
-            ["python3", LocalAppTests.root + "/examples/metrics/portero_metrics.py", "--socket", socket],
-            environment: environment)
+        return try await PorteroProcess.runProgram("/usr/bin/env", ["python3"] + arguments, environment: environment)
+    }
+
+    /// Every sample of `/metrics`, as `prometheus_client` parsed it.
+    static func scrape(_ socket: String) async throws -> [Sample: Double] {
+        let result = try await python([
+            LocalAppTests.root + "/examples/metrics/portero_metrics.py", "--socket", socket,
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         var samples: [Sample: Double] = [:]
         for line in result.stdout.split(separator: "\n") {
@@ -111,6 +114,15 @@ struct MetricsTests {
 
             let overTCP = try await HTTPTestClient.request("GET", "/metrics", to: try daemon.tcp)
             #expect(overTCP.status == 404)
+
+            // The README's textfile-collector setup: the same scraper writes the exposition for node_exporter.
+            let textfile = daemon.directory.file("portero.prom")
+            let written = try await Self.python([
+                LocalAppTests.root + "/examples/metrics/portero_metrics.py", "--socket", socket, "--textfile", textfile,
+            ])
+            #expect(written.status == 0, "\(written.stderr)")
+            let exposition = try String(contentsOfFile: textfile, encoding: .utf8)
+            #expect(exposition.contains("portero_logins_total{outcome=\"success\"} 1"), "\(exposition)")
         }
     }
 
