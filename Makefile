@@ -12,7 +12,8 @@ BUILD_DEBS   := libsystemd-dev libargon2-dev libssl-dev pkg-config
 TEST_DEBS    := msmtp strace curl systemd systemd-container dpkg-dev lintian man-db python3-pip nginx-light caddy \
                 chromium chromium-driver postfix
 # The stacks whose password hashes `portero import` keeps (ImportCLITests makes real ones at test time).
-TEST_PIP     := aiosmtpd schemathesis selenium werkzeug django bcrypt argon2-cffi
+# prometheus_client parses /metrics.
+TEST_PIP     := aiosmtpd schemathesis selenium werkzeug django bcrypt argon2-cffi prometheus_client
 # Cases per API operation and phase of the fuzzer run in `make test` (harness/fuzz/run.py); larger for a longer run,
 # or FUZZ_MAX_TIME=<seconds> to fuzz until that time is spent.
 FUZZ_EXAMPLES ?= 20
@@ -29,7 +30,7 @@ deps:
 
 test-deps: deps
 	@./scripts/ensure-debs.sh $(TEST_DEBS)
-	@python3 -c 'import aiosmtpd, schemathesis, selenium, werkzeug, django, bcrypt, argon2' 2>/dev/null || python3 -m pip install --quiet $(TEST_PIP) \
+	@python3 -c 'import aiosmtpd, schemathesis, selenium, werkzeug, django, bcrypt, argon2, prometheus_client' 2>/dev/null || python3 -m pip install --quiet $(TEST_PIP) \
 		|| python3 -m pip install --quiet --break-system-packages $(TEST_PIP)
 
 build: deps

@@ -23,6 +23,7 @@ public struct PorteroError: Error, Sendable, Equatable, CustomStringConvertible 
         case sessionNotFound = "session_not_found"
         case userExists = "user_exists"
         case alreadyVerified = "already_verified"
+        case mailNotRetryable = "mail_not_retryable"
         case methodNotAllowed = "method_not_allowed"
         case payloadTooLarge = "payload_too_large"
         case unsupportedMediaType = "unsupported_media_type"

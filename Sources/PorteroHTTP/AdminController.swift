@@ -29,6 +29,7 @@ public struct AdminController: Sendable {
         addImportRoute(to: routes)
         addSnapshotRoute(to: routes)
         addBackupRoute(to: routes)
+        addMailRoutes(to: routes)
         return routes
     }
 
@@ -100,15 +101,21 @@ struct PeerCredentialsGuard: RouterMiddleware {
 }
 
 /// Over TCP the admin API does not exist: every `/admin/…` path is 404 `not_found` whatever its method, before
-/// routing, so a network client cannot even tell which admin routes there are.
+/// routing, so a network client cannot even tell which admin routes there are. The same holds for `/metrics` unless
+/// `metrics.tcp` is on.
 struct AdminOverTCPMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
+    /// Whether `/metrics` is hidden over TCP too.
+    var hidesMetrics = true
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
         let path = request.uri.path
-        if !context.isUnixSocket, path == "/admin" || path.hasPrefix("/admin/") {
+        if !context.isUnixSocket,
+            path == "/admin" || path.hasPrefix("/admin/")
+                || (hidesMetrics && (path == MetricsController.path || path.hasPrefix(MetricsController.path + "/")))
+        {
             throw PorteroError(.notFound, "No such route.")
         }
         return try await next(request, context)

@@ -151,7 +151,7 @@ public struct AuthController: Sendable {
 
     /// GET /profile → `{user}`.
     func profile(_ request: Request) async throws -> Response {
-        let user = try auth.profile(try await authenticate(request))
+        let user = try await auth.profile(accessToken: try Self.bearerToken(request))
         return try JSONResponse.make(UserResponse(user: UserDTO(user)))
     }
 

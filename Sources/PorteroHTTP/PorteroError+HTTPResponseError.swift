@@ -56,7 +56,7 @@ enum ErrorResponder {
         case .accountNotVerified, .forbidden, .insufficientRole: .forbidden
         case .notFound, .userNotFound, .sessionNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
-        case .userExists, .alreadyVerified: .conflict
+        case .userExists, .alreadyVerified, .mailNotRetryable: .conflict
         case .payloadTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .headersTooLarge: .init(code: 431, reasonPhrase: "Request Header Fields Too Large")

@@ -126,9 +126,9 @@ public struct OutboxWorker: Service {
         await mailer.shutdown()
     }
 
-    /// When retrying stops.
+    /// When retrying stops: the code's expiry, or the outbox's lifetime after queueing (or after an admin's retry).
     func deadline(of mail: OutboxMail) -> Date {
-        mail.expiresAt ?? mail.queuedAt.addingTimeInterval(seconds(policy.lifetime))
+        mail.expiresAt ?? (mail.retriedAt ?? mail.queuedAt).addingTimeInterval(seconds(policy.lifetime))
     }
 
     private func metadata(_ mail: OutboxMail, event: String) -> Logger.Metadata {
@@ -142,14 +142,17 @@ public struct OutboxWorker: Service {
     /// One delivery attempt, and its record.
     private func attempt(_ mail: OutboxMail) async {
         var metadata = metadata(mail, event: "mail.sent")
+        MailMetrics.attempted()
         do {
             try await mailer.deliver(mail)
+            MailMetrics.delivered()
             try? await store.write { $0.append(.mailDone(.init(id: mail.id, delivered: true))) }
             metadata["attempt"] = .stringConvertible(mail.attempts + 1)
             logger.info("mail delivered", metadata: metadata)
         } catch {
             // A shutdown interrupted it: not the receiver's failure, and the next start sends it again.
             if Task.isCancelled { return }
+            MailMetrics.attemptFailed()
             let attempts = mail.attempts + 1
             let wait = policy.delay(afterAttempts: attempts)
             let next = clock.now().addingTimeInterval(seconds(wait))
@@ -168,6 +171,7 @@ public struct OutboxWorker: Service {
     /// Records `mail` dead: its code expired before any attempt got through.
     private func giveUp(_ mail: OutboxMail) async {
         try? await store.write { $0.append(.mailDone(.init(id: mail.id, delivered: false))) }
+        MailMetrics.gaveUp()
         var metadata = metadata(mail, event: "mail.failed")
         metadata["attempts"] = .stringConvertible(mail.attempts)
         if let error = mail.lastError { metadata["error"] = .string(error) }

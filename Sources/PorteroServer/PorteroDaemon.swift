@@ -29,6 +29,8 @@ public struct PorteroDaemon: Sendable {
     ///   the same data directory fails before it can unlink the first one's socket.
     public func run() async throws {
         umask(0o077)
+        // Bootstraps swift-metrics before the store or anything else makes a metric.
+        _ = PrometheusMetrics.registry
         // Taken first, so that nothing started later (sendmail) inherits the activation environment.
         let passed = ListenFDs.take(logger: logger)
         // Before the store: a certificate that does not load is a configuration error (exit 78), not a crash later.
@@ -66,9 +68,11 @@ public struct PorteroDaemon: Sendable {
             store: store, tokens: tokens, pool: pool, codeKey: keys.codeKey, templates: templates, wake: wake)
         let mailer = try configuration.mail.makeMailer(logger: logger, environment: environment)
         let mailStatus = MailStatus()
+        let admin = AdminService(
+            store: store, backups: DataDirectoryBackup(dataDirectory: configuration.dataDirectory))
         let router = PorteroRouter.build(
             auth: auth,
-            admin: AdminService(store: store, backups: DataDirectoryBackup(dataDirectory: configuration.dataDirectory)),
+            admin: admin,
             adminAccess: AdminAccess(
                 daemonUID: getuid(),
                 groupID: try configuration.listeners.adminGroup.map { try AdminGroup.id(named: $0) }
@@ -81,7 +85,8 @@ public struct PorteroDaemon: Sendable {
                 cookieEnabled: configuration.browser.cookieEnabled, cookieDomain: configuration.browser.cookieDomain,
                 cookieSecure: configuration.browser.cookieSecure,
                 redirectHosts: Set(configuration.browser.redirectHosts)),
-            signInPage: SignInPage(override: { templates.signIn })
+            signInPage: SignInPage(override: { templates.signIn }),
+            metrics: PrometheusMetrics.endpoint(overTCP: configuration.metrics.tcp, admin: admin, pool: pool)
         )
         let listeners = try Listeners(passed: passed, configuration: configuration.listeners, logger: logger)
         // Every listener, the SIGHUP trap of ``ReloadService`` and the first mail check.

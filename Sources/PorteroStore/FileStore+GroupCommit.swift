@@ -59,6 +59,7 @@ extension FileStore {
             batch = [queue.removeFirst()]
         }
         inFlight = batch
+        StoreMetrics.flushed(transactions: batch.count)
         let kinds = batch.map(\.kind)
         let fd = segmentFD
         let segment = self.segment
@@ -239,6 +240,13 @@ extension FileStore {
         }
     }
 
+    /// `fdatasync`, timed into ``StoreMetrics/fsync``; answers the errno of a failure.
+    private static func timedDataSync(_ fd: Int32) -> POSIXFile.Failure {
+        let start = StoreMetrics.now()
+        defer { StoreMetrics.fsynced(since: start) }
+        return POSIXFile.dataSync(fd)
+    }
+
     private static func execute(_ steps: [FlushStep], directory: StoreDirectory, outcome: inout FlushOutcome) {
         var unsynced = false
         for step in steps {
@@ -252,7 +260,7 @@ extension FileStore {
                 unsynced = true
             case .roll(let next):
                 if unsynced {
-                    if let code = POSIXFile.dataSync(outcome.fd) {
+                    if let code = timedDataSync(outcome.fd) {
                         outcome.failure =
                             "fdatasync of \(outcome.segment.path) failed: \(POSIXErrorText.describe(code))"
                         return
@@ -279,7 +287,7 @@ extension FileStore {
             }
         }
         if unsynced {
-            if let code = POSIXFile.dataSync(outcome.fd) {
+            if let code = timedDataSync(outcome.fd) {
                 outcome.failure = "fdatasync of \(outcome.segment.path) failed: \(POSIXErrorText.describe(code))"
                 return
             }

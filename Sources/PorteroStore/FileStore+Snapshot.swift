@@ -62,6 +62,7 @@ extension FileStore {
                 waiter.resume()
             }
         }
+        let started = StoreMetrics.now()
         let marker = nextSeq
         nextSeq += 1
         let at = UTCTimestamp(now())
@@ -87,6 +88,7 @@ extension FileStore {
             )
             throw error
         }
+        StoreMetrics.snapshotted(since: started)
         lastSnapshotSeq = seq
         lastSnapshotTime = now()
         lastSnapshotFailure = nil

@@ -147,6 +147,9 @@ struct ConfigurationFlags: ParsableArguments {
         help: "Comma-separated hosts the sign-in page may send a browser back to (rd=).")
     var forwardAuthRedirectHosts: String?
 
+    @Option(name: .customLong("metrics-tcp"), help: "true: also serve /metrics on TCP (always on the Unix socket).")
+    var metricsTcp: String?
+
     @Option(name: .customLong("log-format"), help: "Overrides the config key log.format.")
     var logFormat: String?
 
@@ -202,6 +205,7 @@ struct ConfigurationFlags: ParsableArguments {
         if let value = cookieDomain { values["cookie.domain"] = value }
         if let value = cookieSecure { values["cookie.secure"] = value }
         if let value = forwardAuthRedirectHosts { values["forward_auth.redirect_hosts"] = value }
+        if let value = metricsTcp { values["metrics.tcp"] = value }
         if let value = logFormat { values["log.format"] = value }
         if let value = logLevel { values["log.level"] = value }
         return values

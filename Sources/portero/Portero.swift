@@ -7,8 +7,8 @@ struct Portero: AsyncParsableCommand {
         abstract: "Self-hosted authentication daemon: one binary, one systemd unit.",
         version: PorteroVersion.string,
         subcommands: [
-            Serve.self, Check.self, Users.self, Sessions.self, Snapshot.self, Backup.self, Import.self, Keys.self,
-            Templates.self, Version.self,
+            Serve.self, Check.self, Users.self, Sessions.self, Mail.self, Snapshot.self, Backup.self, Import.self,
+            Keys.self, Templates.self, Version.self,
         ]
     )
 }

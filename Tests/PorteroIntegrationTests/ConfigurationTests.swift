@@ -214,7 +214,7 @@ struct ConfigurationTests {
             ["log.format": "json"],
             ["log.level": "debug"],
             ["cookie.enabled": "true"], ["cookie.domain": "example.com"], ["cookie.secure": "false"],
-            ["forward_auth.redirect_hosts": "app.example.com"],
+            ["forward_auth.redirect_hosts": "app.example.com"], ["metrics.tcp": "true"],
         ]
         var covered: [String] = []
         for flags in changes {

@@ -17,7 +17,7 @@ phase (examples, coverage, fuzzing, stateful) and these checks:
   unsupported_method          a method a path does not have is 405
   ignored_auth                a Bearer route without a valid token is 401
 
-The admin API (tag `admin`) is left out: over TCP it does not exist.
+The admin API (tag `admin`) and `/metrics` (tag `unix-socket`) are left out: over TCP they do not exist.
 
 Afterwards: no 5xx in the counted answers, the daemon's PID is alive, /healthz is 200, no log line at error
 level or above, and SIGTERM ends it with status 0. Exit status 0 only if all of that holds.
@@ -172,7 +172,8 @@ def main() -> int:
             "--report", "junit", "--report-junit-path", os.path.join(directory, "junit.xml"),
             # The admin API does not exist over TCP (404 for every path and method, so no 405 either); its routes
             # are tested over the Unix socket (AdminCLITests) and its TCP 404 by RouterTests and AdminCLITests.
-            "--exclude-tag", "admin",
+            # Nor does /metrics without metrics.tcp (MetricsRouterTests, MetricsTests).
+            "--exclude-tag", "admin", "--exclude-tag", "unix-socket",
         ]
         if options.max_time > 0:
             command += ["--max-time", str(options.max_time)]

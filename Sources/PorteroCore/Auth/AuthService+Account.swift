@@ -8,6 +8,12 @@ extension AuthService {
         return user
     }
 
+    /// `GET /profile`: the user of a Bearer access token (401 `missing_token`, `invalid_token`, `token_expired`,
+    /// `token_revoked`; 404 `user_not_found`), counted as a token check.
+    public func profile(accessToken token: String?) async throws -> User {
+        try await measured(.profile) { try profile(try await authenticate(accessToken: token)) }
+    }
+
     /// Sets the profile fields given (an empty string clears one); returns the user.
     public func updateProfile(_ auth: Authenticated, _ fields: ProfileFields, caller: Caller) async throws -> User {
         let now = clock.now()

@@ -70,7 +70,9 @@ extension AuthService {
     /// The forward-auth check of a browser (`GET /verify` with `portero_session`): the cookie's session must be alive
     /// (401 otherwise); with `requiredRole`, a user without that role is 403 `insufficient_role`.
     public func forwardAuth(sessionCookie value: String, requiredRole: String?) async throws -> ForwardedIdentity {
-        let session = try await authenticate(sessionCookie: value)
-        return try Self.identity(of: session.user, requiredRole: requiredRole)
+        try await measured(.verify) {
+            let session = try await authenticate(sessionCookie: value)
+            return try Self.identity(of: session.user, requiredRole: requiredRole)
+        }
     }
 }

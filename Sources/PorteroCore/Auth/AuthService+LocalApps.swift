@@ -22,6 +22,12 @@ extension AuthService {
     /// - Important: Answered from memory: no store write and no password hashing, so a local app may ask on every
     ///   request.
     public func introspect(token: String) async -> ActiveToken? {
+        let active = await activeToken(token)
+        AuthMetrics.tokenCheck(.introspect, active == nil ? "inactive" : "active")
+        return active
+    }
+
+    private func activeToken(_ token: String) async -> ActiveToken? {
         guard let claims = try? await tokens().verifyAccessToken(token, now: clock.now()),
             let userID = UUID(uuidString: claims.sub)
         else { return nil }
@@ -36,11 +42,13 @@ extension AuthService {
     /// and its user must still exist (401 `token_revoked` otherwise); with `requiredRole`, a user without that role
     /// is 403 `insufficient_role`. The identity is the store's now, so a role taken away counts at once.
     public func forwardAuth(accessToken token: String?, requiredRole: String?) async throws -> ForwardedIdentity {
-        let authenticated = try await authenticate(accessToken: token)
-        guard let user = authenticated.user else {
-            throw PorteroError(.tokenRevoked, "The access token has been revoked.")
+        try await measured(.verify) {
+            let authenticated = try await authenticate(accessToken: token)
+            guard let user = authenticated.user else {
+                throw PorteroError(.tokenRevoked, "The access token has been revoked.")
+            }
+            return try Self.identity(of: user, requiredRole: requiredRole)
         }
-        return try Self.identity(of: user, requiredRole: requiredRole)
     }
 
     /// The identity a proxy hands on; 403 `insufficient_role` when `requiredRole` is not one of the user's.

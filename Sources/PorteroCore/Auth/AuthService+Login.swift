@@ -12,7 +12,23 @@ extension AuthService {
     ///
     /// Parallel attempts pass ``LoginAttemptGate``: recorded failures plus attempts in flight never exceed
     /// `lockout.max_failures`; an attempt beyond that is refused with 423 at once and locks the email durably.
+    ///
+    /// Every outcome is counted in `portero_logins_total` (see ``AuthMetrics/login(_:)``).
     public func login(email: Email, password: String, caller: Caller, budget: inout RateBudget) async throws -> SignedIn
+    {
+        do {
+            let signedIn = try await attemptLogin(email: email, password: password, caller: caller, budget: &budget)
+            AuthMetrics.login("success")
+            return signedIn
+        } catch {
+            AuthMetrics.login(AuthMetrics.outcome(of: error))
+            throw error
+        }
+    }
+
+    /// The login itself: the client address's budget, then one password attempt under the lockout.
+    private func attemptLogin(email: Email, password: String, caller: Caller, budget: inout RateBudget) async throws
+        -> SignedIn
     {
         try await spendAddress(&budget, caller)
         let now = clock.now()

@@ -95,6 +95,7 @@ public struct AuthService: Sendable {
         do {
             return try await pool.run(work)
         } catch is BlockingWorkPool.Busy {
+            AuthMetrics.hashPoolRejected()
             throw PorteroError(.unavailable, "The server is busy; try again shortly.")
         } catch is BlockingWorkPool.ShutDown {
             throw PorteroError(.unavailable, "The server is shutting down; try again shortly.")

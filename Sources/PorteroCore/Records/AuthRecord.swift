@@ -24,6 +24,7 @@ public enum AuthRecord: StoreRecord, Equatable {
     case mailQueued(OutboxMail)
     case mailDone(MailDone)
     case mailAttempted(MailAttempt)
+    case mailRetried(MailRetry)
     /// An admin locked the account until an admin unlocks it (`portero users lock`).
     case userLocked(AdminLock)
     /// What an admin did, and who (the audit trail of `/admin/v1`); changes no state.
@@ -185,10 +186,13 @@ public enum AuthRecord: StoreRecord, Equatable {
     /// One admin action: what, on whom, and the peer (`SO_PEERCRED`) that asked.
     public struct AdminAudit: Codable, Sendable, Equatable {
         /// `user_verified`, `user_locked`, `user_unlocked`, `roles_set`, `user_deleted`, `session_revoked`,
-        /// `sessions_revoked`, `snapshot`, `users_imported`, `user_created`, `password_reset_started`.
+        /// `sessions_revoked`, `snapshot`, `backup`, `users_imported`, `user_created`, `password_reset_started`,
+        /// `mail_retried`.
         public var action: String
         public var userID: UUID?
         public var sessionID: UUID?
+        /// The outbox message of `mail_retried`.
+        public var mailID: UUID?
         public var peerUID: UInt32
         public var peerPID: Int32
         public var peerUser: String?
@@ -197,12 +201,13 @@ public enum AuthRecord: StoreRecord, Equatable {
         public var imported: Int?
         public var updated: Int?
         public init(
-            action: String, userID: UUID?, sessionID: UUID? = nil, peerUID: UInt32, peerPID: Int32,
-            peerUser: String?, at: Date, imported: Int? = nil, updated: Int? = nil
+            action: String, userID: UUID?, sessionID: UUID? = nil, mailID: UUID? = nil, peerUID: UInt32,
+            peerPID: Int32, peerUser: String?, at: Date, imported: Int? = nil, updated: Int? = nil
         ) {
             self.action = action
             self.userID = userID
             self.sessionID = sessionID
+            self.mailID = mailID
             self.peerUID = peerUID
             self.peerPID = peerPID
             self.peerUser = peerUser
@@ -218,6 +223,16 @@ public enum AuthRecord: StoreRecord, Equatable {
         public init(id: UUID, delivered: Bool) {
             self.id = id
             self.delivered = delivered
+        }
+    }
+
+    /// An admin queued a retrying or dead message again (`portero mail retry`): it is due at once.
+    public struct MailRetry: Codable, Sendable, Equatable {
+        public var id: UUID
+        public var at: Date
+        public init(id: UUID, at: Date) {
+            self.id = id
+            self.at = at
         }
     }
 
@@ -260,6 +275,7 @@ public enum AuthRecord: StoreRecord, Equatable {
         case .mailQueued: "mail.queued"
         case .mailDone: "mail.done"
         case .mailAttempted: "mail.attempted"
+        case .mailRetried: "mail.retried"
         case .userLocked: "user.locked"
         case .adminAction: "admin.action"
         }
@@ -286,6 +302,7 @@ public enum AuthRecord: StoreRecord, Equatable {
         case .mailQueued(let value): return Array(try encoder.encode(value))
         case .mailDone(let value): return Array(try encoder.encode(value))
         case .mailAttempted(let value): return Array(try encoder.encode(value))
+        case .mailRetried(let value): return Array(try encoder.encode(value))
         case .userLocked(let value): return Array(try encoder.encode(value))
         case .adminAction(let value): return Array(try encoder.encode(value))
         }
@@ -314,6 +331,7 @@ public enum AuthRecord: StoreRecord, Equatable {
         case "mail.queued": self = .mailQueued(try decoder.decode(OutboxMail.self, from: data))
         case "mail.done": self = .mailDone(try decoder.decode(MailDone.self, from: data))
         case "mail.attempted": self = .mailAttempted(try decoder.decode(MailAttempt.self, from: data))
+        case "mail.retried": self = .mailRetried(try decoder.decode(MailRetry.self, from: data))
         case "user.locked": self = .userLocked(try decoder.decode(AdminLock.self, from: data))
         case "admin.action": self = .adminAction(try decoder.decode(AdminAudit.self, from: data))
         default: throw UnknownRecordType(type: type)

@@ -142,11 +142,20 @@ public struct AuthState: StoreStateProtocol, Equatable {
         case .mailDone(let change):
             guard var mail = outbox[change.id], mail.isPending else { return }
             // The code and the text that carries it go at once; the rest stays for `mail list` until the snapshot.
+            // A dead notice without a code keeps its text, so that `mail retry` can send it.
             mail.outcome = change.delivered ? .delivered : .dead
+            if change.delivered || mail.code != nil {
+                mail.text = ""
+                mail.html = nil
+            }
             mail.code = nil
-            mail.text = ""
-            mail.html = nil
             mail.nextAttemptAt = nil
+            outbox[change.id] = mail
+        case .mailRetried(let change):
+            guard var mail = outbox[change.id], mail.outcome != .delivered else { return }
+            mail.outcome = nil
+            mail.nextAttemptAt = nil
+            mail.retriedAt = change.at
             outbox[change.id] = mail
         }
     }

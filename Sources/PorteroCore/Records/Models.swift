@@ -185,9 +185,12 @@ public struct OutboxMail: Sendable, Codable, Equatable {
     public var nextAttemptAt: Date?
     /// Why the last attempt failed: a transport's error line, which never holds the body or the code.
     public var lastError: String?
-    /// Set once delivered or given up; the body and code are then dropped, and the entry leaves the state at the
-    /// next snapshot.
+    /// Set once delivered or given up; the code (and a body that carries one) is then dropped, and the entry leaves
+    /// the state at the next snapshot.
     public var outcome: Outcome?
+    /// When an admin last queued it again (`portero mail retry`); mail without a code is retried for the outbox's
+    /// lifetime from then instead of from `queuedAt`.
+    public var retriedAt: Date?
 
     public init(
         id: UUID, to: String, subject: String, text: String, kind: String, code: String? = nil, userID: UUID? = nil,
@@ -207,6 +210,7 @@ public struct OutboxMail: Sendable, Codable, Equatable {
         self.nextAttemptAt = nil
         self.lastError = nil
         self.outcome = nil
+        self.retriedAt = nil
     }
 
     /// Whether the outbox still has to send it.
@@ -215,6 +219,7 @@ public struct OutboxMail: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, to, subject, text, html, kind, code, userID, queuedAt, expiresAt, attempts, nextAttemptAt, lastError,
             outcome
+        case retriedAt
     }
 
     /// Older records have only the first eight fields; the rest default to a fresh message.
@@ -234,6 +239,7 @@ public struct OutboxMail: Sendable, Codable, Equatable {
         nextAttemptAt = try container.decodeIfPresent(Date.self, forKey: .nextAttemptAt)
         lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
         outcome = try container.decodeIfPresent(Outcome.self, forKey: .outcome)
+        retriedAt = try container.decodeIfPresent(Date.self, forKey: .retriedAt)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -252,5 +258,6 @@ public struct OutboxMail: Sendable, Codable, Equatable {
         try container.encodeIfPresent(nextAttemptAt, forKey: .nextAttemptAt)
         try container.encodeIfPresent(lastError, forKey: .lastError)
         try container.encodeIfPresent(outcome, forKey: .outcome)
+        try container.encodeIfPresent(retriedAt, forKey: .retriedAt)
     }
 }

@@ -17,6 +17,7 @@ public struct PorteroConfiguration: Sendable, Equatable {
     public var mail: MailConfiguration
     public var log: LogConfiguration
     public var browser: BrowserSessionConfiguration
+    public var metrics: MetricsConfiguration
     /// The sources this configuration was read from, so that SIGHUP can read them again; nil when built by hand.
     public var origin: ConfigurationOrigin? = nil
 
@@ -31,13 +32,14 @@ public struct PorteroConfiguration: Sendable, Equatable {
         mail = try MailConfiguration(reader: reader, dataDirectory: dataDirectory, defaults: defaults)
         log = try LogConfiguration(reader: reader, defaults: defaults)
         browser = try BrowserSessionConfiguration(reader: reader)
+        metrics = try MetricsConfiguration(reader: reader)
     }
 
     /// Every key of SPEC §2.
     public static let keys: [String] =
         ["data_dir"] + ListenerConfiguration.keys + TokenConfiguration.keys + AuthConfiguration.keys
         + PasswordConfiguration.keys + SnapshotConfiguration.keys + MailConfiguration.keys + LogConfiguration.keys
-        + BrowserSessionConfiguration.keys
+        + BrowserSessionConfiguration.keys + MetricsConfiguration.keys
 
     /// Keys whose values are secrets: they are never printed, and have no command-line flag.
     public static let secretKeys: Set<String> = ["jwt.secret", "mail.smtp.password", "mail.webhook_secret"]
@@ -59,6 +61,7 @@ public struct PorteroConfiguration: Sendable, Equatable {
             + auth.changedKeys(since: old.auth) + passwords.changedKeys(since: old.passwords)
             + snapshots.changedKeys(since: old.snapshots) + mail.changedKeys(since: old.mail)
             + log.changedKeys(since: old.log) + browser.changedKeys(since: old.browser)
+            + metrics.changedKeys(since: old.metrics)
     }
 }
 
@@ -66,7 +69,7 @@ extension PorteroConfiguration: CustomStringConvertible, CustomDebugStringConver
     /// Every setting; `jwt.secret` is a ``Secret`` and shows as `<redacted>`, so a configuration can be logged.
     public var description: String {
         "PorteroConfiguration(data_dir: \(dataDirectory), \(listeners), \(tokens), \(auth), \(passwords), "
-            + "\(snapshots), \(mail), \(log), \(browser))"
+            + "\(snapshots), \(mail), \(log), \(browser), \(metrics))"
     }
 
     public var debugDescription: String { description }
