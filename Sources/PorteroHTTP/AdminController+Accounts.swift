@@ -11,11 +11,12 @@ extension AdminController {
     }
 
     /// `{email, password, name?, phone?, email_verified?, roles?}` → 201 `{user}`; the password meets the same
-    /// policy as at registration; 409 `user_exists` when the address has an account.
+    /// policy as at registration; 409 `user_exists` when the address has an account. `{email, invite: true, …}`
+    /// instead of a password: an invitation mail with a code that sets the password at `/password/reset`.
     func createUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         var body = try await JSONBody.parse(request)
         let email = body.email()
-        let rawPassword = body.string("password", required: true)
+        let rawPassword = body.string("password", required: false)
         let name = body.string("name", required: false)
         let phone = body.string("phone", required: false)
         var problems: [String: String] = [:]
@@ -24,6 +25,12 @@ extension AdminController {
         case .null: break
         case .bool(let value): verified = value
         default: problems["email_verified"] = "must be true or false"
+        }
+        var invite = false
+        switch body.members["invite"] ?? .null {
+        case .null: break
+        case .bool(let value): invite = value
+        default: problems["invite"] = "must be true or false"
         }
         var roles: [String]?
         switch body.members["roles"] ?? .null {
@@ -43,9 +50,13 @@ extension AdminController {
                 problems["password"] = error.reason
             }
         }
+        if invite && rawPassword != nil { problems["password"] = "must be absent with invite" }
+        if invite && verified { problems["email_verified"] = "must be absent with invite: accepting verifies" }
         for (field, reason) in problems { body.problem(field, reason) }
         try body.finish()
-        guard let email, let password else { throw PorteroError.validation(["password": "is required"]) }
+        guard let email, password != nil || invite else {
+            throw PorteroError.validation(["password": "is required (or invite: true)"])
+        }
         let user = try await auth.createUser(
             email: email, password: password, profile: profile.fields, verified: verified, roles: roles,
             peer: try await peer(context))

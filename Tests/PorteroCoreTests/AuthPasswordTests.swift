@@ -92,6 +92,16 @@ struct AuthPasswordTests {
         }
     }
 
+    @Test func aResetWithAMailedCodeVerifiesAnUnverifiedAddress() async throws {
+        let harness = try await AuthHarness()
+        _ = try await harness.register("unverified@example.com")
+        let key = try harness.email("unverified@example.com").key
+        #expect(await harness.store.state.user(emailKey: key)?.emailVerified == false)
+        try await harness.resetPasswordByMailedCode("unverified@example.com")
+        #expect(await harness.store.state.user(emailKey: key)?.emailVerified == true)
+        _ = try await harness.login("unverified@example.com", "a new horse battery")
+    }
+
     @Test func anUnknownEmailAnswersLikeAWrongCode() async throws {
         let harness = try await AuthHarness()
         await #expect(throws: Self.wrongCode) {

@@ -121,7 +121,10 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", "10")))
     parser.add_argument("--seed", type=int, default=int(os.environ.get("FUZZ_SEED", "20261123")))
     parser.add_argument("--max-time", type=int, default=int(os.environ.get("FUZZ_MAX_TIME", "0")))
-    parser.add_argument("--workers", default=os.environ.get("FUZZ_WORKERS", "2"))
+    # One worker: schemathesis' threads build Python ASTs concurrently, and CPython 3.11's AST constructor is not
+    # safe for that ("SystemError: AST constructor recursion depth mismatch", a crash of the fuzzer itself, seen
+    # in two of five runs on Python 3.11.7 with two workers; none in the daemon).
+    parser.add_argument("--workers", default=os.environ.get("FUZZ_WORKERS", "1"))
     parser.add_argument("--report", default=os.environ.get("FUZZ_REPORT", ""),
                         help="also write the run's summary (JSON) to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, data)")

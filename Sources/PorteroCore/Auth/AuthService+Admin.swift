@@ -5,11 +5,13 @@ import Logging
 /// and mail: `portero users create` and `portero users reset-password`. Audited like every admin action.
 extension AuthService {
     /// Creates an account with a password (already checked by `newPassword(_:)`, the registration policy), hashed
-    /// on the pool. 409 `user_exists` when the address has a live account, verified or not. An account created
-    /// unverified does not expire (`registration.unverified_ttl` is for sign-ups); its owner verifies with a code
-    /// from `/resend-verification`. Roles default to `["user"]`.
+    /// on the pool — or, with no password, an invitation: an unverified account no password opens, and a mail
+    /// (kind `invitation`) with a reset code that lives `registration.unverified_ttl`; `/password/reset` with it
+    /// sets the password and verifies the address. 409 `user_exists` when the address has a live account, verified
+    /// or not. An account created unverified does not expire (`registration.unverified_ttl` is for sign-ups); its
+    /// owner verifies with a code from `/resend-verification`. Roles default to `["user"]`.
     public func createUser(
-        email: Email, password: NewPassword, profile: ProfileFields, verified: Bool, roles: [String]?,
+        email: Email, password: NewPassword?, profile: ProfileFields, verified: Bool, roles: [String]?,
         peer: AdminPeer
     ) async throws -> AdminUser {
         let roles = try roles.map { roles throws(PorteroError) in try AdminService.validRoles(roles) } ?? ["user"]
@@ -19,7 +21,14 @@ extension AuthService {
             throw exists
         }
         let hasher = self.hasher
-        let hash = try await hashing { try hasher.hash(password.normalized) }
+        let hash: String
+        if let password {
+            hash = try await hashing { try hasher.hash(password.normalized) }
+        } else {
+            hash = PasswordHasher.noPassword
+        }
+        let invite = password == nil
+        let (codes, mail, invitationLifetime) = (self.codes, self.mail, configuration.unverifiedTTL)
         let view = try await write(peer.logger) { transaction -> AdminUser in
             if let existing = transaction.state.user(emailKey: email.key) {
                 guard existing.isExpiredUnverified(at: now) else { throw exists }
@@ -28,12 +37,24 @@ extension AuthService {
             var user = User(
                 id: UUID(), email: email, name: profile.nameForNewUser, phone: profile.phoneForNewUser,
                 passwordHash: hash, roles: roles, createdAt: now)
-            user.emailVerified = verified
+            user.emailVerified = verified && !invite
             transaction.append(.userRegistered(user))
-            transaction.append(.adminAction(AdminService.audit("user_created", user.id, nil, peer, now)))
+            if invite {
+                let records = codes.issue(
+                    for: user, purpose: .resetPassword, now: now, mail: mail, kind: .invitation,
+                    lifetime: invitationLifetime)
+                for record in records { transaction.append(record) }
+            }
+            transaction.append(
+                .adminAction(AdminService.audit(invite ? "user_invited" : "user_created", user.id, nil, peer, now)))
             return AdminService.view(user, state: transaction.state, now: now)
         }
-        AdminService.event(peer, "user_created", "user created by an admin", userID: view.user.id)
+        if invite {
+            mailQueued()
+            AdminService.event(peer, "user_invited", "user invited by an admin", userID: view.user.id)
+        } else {
+            AdminService.event(peer, "user_created", "user created by an admin", userID: view.user.id)
+        }
         return view
     }
 

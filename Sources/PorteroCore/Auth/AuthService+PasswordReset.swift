@@ -37,7 +37,8 @@ extension AuthService {
         if user != nil { mailQueued() }
     }
 
-    /// Sets a new password with a reset code: every session is revoked, the lockout cleared and a notice mailed.
+    /// Sets a new password with a reset code: every session is revoked, the lockout cleared and a notice mailed. The
+    /// code came by mail, so an unverified address is verified too (how an invitation is accepted).
     /// An unknown email answers like a wrong code (400 `invalid_code`); a wrong code costs no password hash. The
     /// budget (`rate.verify`) counts per client address, before the email is looked at.
     public func resetPassword(
@@ -69,6 +70,9 @@ extension AuthService {
             transaction.append(
                 .userPasswordChanged(.init(userID: user.id, at: now, passwordHash: hash, revokeTokens: true)))
             transaction.append(.lockoutCleared(.init(emailKey: user.emailKey)))
+            if transaction.state.user(id: user.id)?.emailVerified == false {
+                transaction.append(.userVerified(.init(userID: user.id, at: now)))
+            }
             transaction.append(notices.passwordChanged(to: user, now: now))
         }
         mailQueued()

@@ -26,8 +26,14 @@ public struct OneTimeCodes: Sendable {
     }
 
     /// A new code for `user`: the records to append (the code and its queued mail). The plain code exists only in
-    /// the queued mail.
-    func issue(for user: User, purpose: CodePurpose, now: Date, mail: MailComposer) -> [AuthRecord] {
+    /// the queued mail. `kind` and `lifetime` default to the purpose's mail and `code_ttl` (an invitation is a
+    /// reset code in an invitation's words, living longer).
+    func issue(
+        for user: User, purpose: CodePurpose, now: Date, mail: MailComposer, kind: MailKind? = nil,
+        lifetime: TimeSpan? = nil
+    ) -> [AuthRecord] {
+        let ttl = lifetime ?? self.ttl
+        let kind = kind ?? MailKind(purpose)
         let code = Secrets.makeCode()
         let issued = OneTimeCode(
             userID: user.id,
@@ -37,13 +43,13 @@ public struct OneTimeCodes: Sendable {
             expiresAt: now.addingTimeInterval(TimeInterval(ttl.seconds))
         )
         let composed = mail.compose(
-            MailFacts(kind: MailKind(purpose), user: user, code: code, lifetime: ttl, at: now))
+            MailFacts(kind: kind, user: user, code: code, lifetime: ttl, at: now))
         var queued = OutboxMail(
             id: UUID(),
             to: user.email,
             subject: composed.subject,
             text: composed.text,
-            kind: purpose.rawValue,
+            kind: kind.rawValue,
             code: code,
             userID: user.id,
             queuedAt: now,
