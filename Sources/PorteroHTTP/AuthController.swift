@@ -149,7 +149,7 @@ public struct AuthController: Sendable {
     /// GET /profile → `{user}`.
     func profile(_ request: Request) async throws -> Response {
         let user = try auth.profile(try await authenticate(request))
-        return try JSONResponse.make(UserResponse(user: UserDTO(user)))
+        return JSONResponse.make(status: .ok, object: ["user": .object(UserDTO(user).jsonObject)])
     }
 
     /// PATCH /profile `{name?, phone?}` → `{user}`; an empty string clears a field.
