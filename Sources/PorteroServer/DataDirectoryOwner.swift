@@ -1,6 +1,12 @@
 import Foundation
 import Glibc
 
+// In a release build the compiler attributes Glibc's `struct stat` to NIO's CNIOLinux module (it includes the same
+// header), and MemberImportVisibility then refuses `st_uid` unless that module is imported too.
+#if canImport(CNIOLinux)
+    internal import CNIOLinux
+#endif
+
 /// What a command run as root does before it touches a data directory that belongs to someone else: it becomes
 /// that user (supplementary groups dropped, then group, then user), so every file it creates or changes is the
 /// daemon's and no link planted by that user can make root write, chmod or read somewhere else.

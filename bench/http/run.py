@@ -371,6 +371,8 @@ def main():
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--only", default="", help="comma-separated sections: read,peers,login,refresh,startup")
     parser.add_argument("--append", help="append the table to this Markdown file (BENCHMARKS.md)")
+    parser.add_argument("--baseline", help="another portero binary (an earlier build) measured on the same read "
+                                           "routes in the same run, for before/after ratios")
     args = parser.parse_args()
     sections = set(args.only.split(",")) if args.only else {"read", "peers", "login", "refresh", "startup"}
     if args.skip_peers:
@@ -437,6 +439,27 @@ def main():
             lines.append(("read", row("bare Hummingbird 2 handler, same user JSON, TCP (wrk)", result)))
             notes.append(f"Portero /profile over TCP = **{profile['rps'] / result['rps'] * 100:.0f} %** of the "
                          "bare Hummingbird handler (target ≥ 70 %)")
+
+        if "read" in sections and args.baseline:
+            log(f"the baseline binary {args.baseline}")
+            before = Daemon(args.baseline, os.path.join(work, "baseline")).start()
+            try:
+                before_bearer = {"Authorization": f"Bearer {before.create_user()['access_token']}"}
+                for label, run in (
+                    ("GET /profile, TCP", lambda: wrk(before.url(AUTH + "/profile"), seconds, connections,
+                                                      headers=before_bearer)),
+                    ("GET /profile, Unix socket", lambda: loadgen(tools, before.socket_path, seconds, connections,
+                                                                  path=AUTH + "/profile", headers=before_bearer)),
+                    ("GET /verify, TCP", lambda: wrk(before.url(AUTH + "/verify"), seconds, connections,
+                                                     headers=before_bearer)),
+                ):
+                    result = run()
+                    lines.append(("read", row(f"baseline ({os.path.basename(args.baseline)}) {label}", result)))
+                    if label == "GET /profile, TCP":
+                        notes.append(f"/profile over TCP: this build {profile['rps']:,.0f} req/s vs the baseline "
+                                     f"{result['rps']:,.0f} req/s = **{profile['rps'] / result['rps']:.2f}×**")
+            finally:
+                before.stop()
 
         if "peers" in sections:
             python = os.path.join(venv, "bin")
