@@ -20,7 +20,7 @@ FUZZ_EXAMPLES ?= 20
 FUZZ_SEED     ?= 20261123
 FUZZ_MAX_TIME ?= 0
 
-.PHONY: all build run test deps test-deps release deb man clean bench durability fuzz fuzz-run
+.PHONY: all build run test deps test-deps release deb man clean bench bench-http durability fuzz fuzz-run
 
 all: build
 
@@ -77,6 +77,17 @@ fuzz-run:
 bench: deps
 	$(SWIFT) build -c release --product portero-store-bench
 	.build/release/portero-store-bench
+
+# HTTP benchmarks (bench/README.md): a release build in .build-release, the bare-Hummingbird ceiling (its own package
+# in bench/http, so neither `make test` nor CI builds it), wrk from Debian, the Flask and FastAPI peers in a venv in
+# .build-bench; prints the table and appends it to BENCHMARKS.md. BENCH_ARGS="--seconds 5 --users 100000" etc.
+BENCH_ARGS ?=
+bench-http: deps
+	@./scripts/ensure-debs.sh wrk gcc
+	$(SWIFT) build -c release --scratch-path .build-release --product portero
+	$(SWIFT) build -c release --package-path bench/http
+	python3 bench/http/run.py --binary .build-release/release/portero \
+		--ceiling bench/http/.build/release/portero-bench-ceiling --append BENCHMARKS.md $(BENCH_ARGS)
 
 clean:
 	rm -rf .build

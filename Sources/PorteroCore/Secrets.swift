@@ -71,12 +71,17 @@ public enum Secrets {
     /// whose unused trailing bits are not zero, so that every byte string has exactly one accepted spelling (a
     /// token whose last character was changed within those bits is not the same token).
     public static func decodeBase64URL(_ text: some StringProtocol) -> [UInt8]? {
+        decodeBase64URL(bytes: text.utf8)
+    }
+
+    /// ``decodeBase64URL(_:)`` of UTF-8 bytes (a slice of a token split once).
+    public static func decodeBase64URL(bytes text: some Collection<UInt8>) -> [UInt8]? {
         var output: [UInt8] = []
-        output.reserveCapacity(text.utf8.count * 3 / 4)
+        output.reserveCapacity(text.count * 3 / 4)
         var pending: UInt32 = 0
         var pendingBits: UInt32 = 0
         var count = 0
-        for byte in text.utf8 {
+        for byte in text {
             let value: UInt8
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte &- UInt8(ascii: "A")

@@ -152,7 +152,7 @@ public struct AuthController: Sendable {
     /// GET /profile → `{user}`.
     func profile(_ request: Request) async throws -> Response {
         let user = try await auth.profile(accessToken: try Self.bearerToken(request))
-        return try JSONResponse.make(UserResponse(user: UserDTO(user)))
+        return JSONResponse.make(status: .ok, object: ["user": .object(UserDTO(user).jsonObject)])
     }
 
     /// PATCH /profile `{name?, phone?}` → `{user}`; an empty string clears a field.

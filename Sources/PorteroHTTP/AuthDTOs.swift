@@ -1,4 +1,5 @@
 public import Foundation
+import PorteroFormat
 public import PorteroCore
 
 /// The user object of SPEC §3.
@@ -45,6 +46,26 @@ public struct UserDTO: Encodable, Sendable {
         try container.encode(updatedAt, forKey: .updatedAt)
         try container.encode(lastLoginAt, forKey: .lastLoginAt)
         try container.encode(locale, forKey: .locale)
+    }
+}
+
+extension UserDTO {
+    /// The same object as `encode(to:)` writes through `JSONResponse`'s encoder (snake_case keys, absent values as
+    /// `null`, times in whole seconds), built directly: `GET /profile` answers it on every request, and
+    /// `JSONEncoder` with a key strategy and a custom date strategy was the costliest part of that answer.
+    var jsonObject: [String: JSONValue] {
+        [
+            "id": .string(id.uuidString.lowercased()),
+            "email": .string(email),
+            "name": name.map(JSONValue.string) ?? .null,
+            "phone": phone.map(JSONValue.string) ?? .null,
+            "email_verified": .bool(emailVerified),
+            "roles": .array(roles.map(JSONValue.string)),
+            "created_at": .string(UTCTimestamp.seconds(createdAt)),
+            "updated_at": .string(UTCTimestamp.seconds(updatedAt)),
+            "last_login_at": lastLoginAt.map { JSONValue.string(UTCTimestamp.seconds($0)) } ?? .null,
+            "locale": locale.map(JSONValue.string) ?? .null,
+        ]
     }
 }
 

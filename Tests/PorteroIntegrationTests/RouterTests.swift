@@ -55,6 +55,19 @@ struct RouterTests {
                 uri: "/api/v1/auth/profile", method: .get, headers: [.authorization: "Bearer \(token)"])
             #expect(profile.status == .ok)
             #expect(profile.headers[.cacheControl] == "no-store")
+            #expect(profile.headers[.contentType] == "application/json; charset=utf-8")
+            // /profile writes the user object directly; it must be the object every other answer encodes
+            // (the verify-email answer's, through JSONEncoder): the same keys, `null`s and whole-second times.
+            let written = try #require(try Self.body(profile)["user"] as? [String: Any])
+            let encoded = try #require(try Self.body(verified)["user"] as? [String: Any])
+            #expect(Set(written.keys) == Set(encoded.keys))
+            #expect(Set(written.keys).count == 10)  // with `locale`
+            let canonical = { (object: [String: Any]) in
+                try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            }
+            #expect(try canonical(written) == canonical(encoded))
+            #expect(written["phone"] is NSNull)
+            #expect(written["name"] as? String == "Ana")
         }
     }
 

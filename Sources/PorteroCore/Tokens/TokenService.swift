@@ -20,7 +20,9 @@ public struct TokenService: Sendable {
     /// The leeway every token service allows; old keys are kept this much longer than their tokens' lifetime.
     public static let maxClockSkew = 60
 
-    public init(signingKeys: SigningKeys, issuer: String, audience: String, accessTTL: Duration, verificationTTL: Duration) {
+    public init(
+        signingKeys: SigningKeys, issuer: String, audience: String, accessTTL: Duration, verificationTTL: Duration
+    ) {
         self.signingKeys = signingKeys
         self.issuer = issuer
         self.audience = audience
@@ -127,24 +129,37 @@ public struct TokenService: Sendable {
         async throws(PorteroError) -> Claims
     {
         guard token.utf8.count <= 8192 else { throw Self.invalid }
-        let segments = token.split(separator: ".", omittingEmptySubsequences: false)
+        let bytes = Array(token.utf8)
+        let segments = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard segments.count == 3, segments.allSatisfy({ !$0.isEmpty }) else { throw Self.invalid }
-        guard let headerBytes = Secrets.decodeBase64URL(segments[0]),
-            Secrets.decodeBase64URL(segments[1]) != nil, Secrets.decodeBase64URL(segments[2]) != nil,
+        guard let headerBytes = Secrets.decodeBase64URL(bytes: segments[0]),
+            let payloadBytes = Secrets.decodeBase64URL(bytes: segments[1]),
+            let signature = Secrets.decodeBase64URL(bytes: segments[2]),
             case .object(let header)? = try? StrictJSONParser(maxDepth: 2).parse(headerBytes)
         else { throw Self.invalid }
         // The key is chosen by `kid` among our own; the algorithm is that key's, whatever the header claims.
         guard Set(header.keys).isSubset(of: ["alg", "typ", "kid"]),
             header["typ"] == .string(kind.type),
             case .string(let kid)? = header["kid"], let algorithm = signingKeys.algorithms[kid],
-            header["alg"] == .string(algorithm.rawValue)
+            header["alg"] == .string(algorithm.rawValue), let verifier = signingKeys.verifiers[kid]
         else { throw Self.invalid }
+        // jwt-kit's algorithm object for that key checks the signature over `header.payload` (HMAC compared in
+        // constant time, Ed25519 by swift-crypto); the payload is decoded once, from the bytes decoded above,
+        // with jwt-kit's own JSON decoder — not a second parse of the whole token inside the key collection actor.
+        let signingInput = bytes[segments[0].startIndex..<segments[1].endIndex]
+        let claims: Claims
         do {
-            return try await signingKeys.collection.verify(token, as: Claims.self)
+            guard try verifier.verify(signature, signs: signingInput) else { throw Self.invalid }
+            claims = try Self.claimsDecoder.decode(Claims.self, from: Data(payloadBytes))
+            try await claims.verify(using: verifier)
         } catch {
             throw Self.invalid
         }
+        return claims
     }
+
+    /// jwt-kit's decoder for payloads (`JWTJSONDecoder.defaultForJWT`: dates as seconds since 1970).
+    private static let claimsDecoder: any JWTJSONDecoder = .defaultForJWT
 
     private func checkTimes(iat: Int, nbf: Int, exp: Int, now: Date) throws(PorteroError) {
         let current = Self.seconds(now)
@@ -172,6 +187,9 @@ public struct SigningKeys: Sendable {
     public let currentKID: String
     /// Every live key's `kid` and the one algorithm it verifies.
     public let algorithms: [String: SigningKey.Algorithm]
+    /// Every live key's `kid` and jwt-kit's algorithm object for it (taken from ``collection`` once), so a check
+    /// needs no hop onto the collection's actor.
+    let verifiers: [String: any JWTAlgorithm]
     /// `{"keys": [...]}`: the public JWKs of the live EdDSA keys.
     public let jwks: [String: JSONValue]
 
@@ -194,11 +212,16 @@ public struct SigningKeys: Sendable {
             }
             algorithms[key.kid] = key.algorithm
         }
+        var verifiers: [String: any JWTAlgorithm] = [:]
+        for kid in algorithms.keys {
+            verifiers[kid] = try? await collection.getKey(for: JWKIdentifier(string: kid))
+        }
         return SigningKeys(
             collection: collection,
             algorithmName: ring.current.algorithm.rawValue,
             currentKID: ring.current.kid,
             algorithms: algorithms,
+            verifiers: verifiers,
             jwks: ring.jwks
         )
     }
