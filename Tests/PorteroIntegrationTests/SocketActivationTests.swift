@@ -24,7 +24,9 @@ struct SocketActivationTests {
         var clientScript = ""
         if tls {
             _ = try await TLSTests.makeCertificate("server", in: directory)
-            tlsArguments = ["--tls-certificate", directory.file("server.pem"), "--tls-key", directory.file("server.key")]
+            tlsArguments = [
+                "--tls-certificate", directory.file("server.pem"), "--tls-key", directory.file("server.key"),
+            ]
             clientScript = try directory.write("client.py", TLSTests.client)
         }
         let notify = try DatagramListener()
@@ -39,14 +41,15 @@ struct SocketActivationTests {
         // activator closes that fd when it execs the daemon, so a shell sits in between and keeps it open.
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [
-            "-c", "\"$@\"; exit $?", "sh", Self.activator,
-            "-l", activatedSocket, "-l", "127.0.0.1:\(activatedPort)", "--fdname=unix:http",
-            "-E", "NOTIFY_SOCKET=\(notify.path)",
-            "--", PorteroProcess.binaryPath, "serve", "--data-dir", directory.file("data"),
-            "--listen", "127.0.0.1:\(configuredPort)", "--socket", configuredSocket,
-            "--log-format", "json", "--mail-transport", "maildir",
-        ] + tlsArguments
+        process.arguments =
+            [
+                "-c", "\"$@\"; exit $?", "sh", Self.activator,
+                "-l", activatedSocket, "-l", "127.0.0.1:\(activatedPort)", "--fdname=unix:http",
+                "-E", "NOTIFY_SOCKET=\(notify.path)",
+                "--", PorteroProcess.binaryPath, "serve", "--data-dir", directory.file("data"),
+                "--listen", "127.0.0.1:\(configuredPort)", "--socket", configuredSocket,
+                "--log-format", "json", "--mail-transport", "maildir",
+            ] + tlsArguments
         process.environment = PorteroProcess.cleanEnvironment()
         let log = directory.file("stderr.log")
         _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -68,9 +71,21 @@ struct SocketActivationTests {
         daemon = await waitUntil { daemonPID() != nil } ? daemonPID() : nil
         let pid = try #require(daemon, "systemd-socket-activate did not start: \(stderrText())")
 
-        // The activator binds first; the daemon is exec'd when this first request connects.
+        // The activator binds first; the daemon is exec'd when this first request connects. The file exists from
+        // bind(2) on, but connections are refused until the activator's listen(2): retry those alone, briefly.
         #expect(await waitUntil { FileManager.default.fileExists(atPath: activatedSocket) })
-        let first = try await HTTPTestClient.request("GET", "/healthz", to: .unix(path: activatedSocket), timeout: 30)
+        var refusals = 0
+        var firstAnswer: TestResponse?
+        while firstAnswer == nil {
+            do {
+                firstAnswer = try await HTTPTestClient.request(
+                    "GET", "/healthz", to: .unix(path: activatedSocket), timeout: 30)
+            } catch  where "\(error)".contains("Connection refused") && refusals < 50 {
+                refusals += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let first = try #require(firstAnswer)
         #expect(first.status == 200, "\(stderrText())")
         #expect(first.headers["date"]?.hasSuffix(" GMT") == true, "no Date header: \(first.headers)")
 
@@ -88,14 +103,17 @@ struct SocketActivationTests {
         let tcp = TestEndpoint.tcp(host: "127.0.0.1", port: activatedPort)
         let unix = TestEndpoint.unix(path: activatedSocket)
         if tls {
-            let answer = try await TLSTests.tlsGet(ca: directory.file("server.pem"), port: activatedPort, script: clientScript)
+            let answer = try await TLSTests.tlsGet(
+                ca: directory.file("server.pem"), port: activatedPort, script: clientScript)
             #expect(answer?.status == 200, "\(stderrText())")
             let plain = try? await HTTPTestClient.request("GET", "/healthz", to: tcp, timeout: 3)
             #expect(plain?.status != 200)
         } else {
             #expect(try await HTTPTestClient.request("GET", "/healthz", to: tcp, timeout: 5).status == 200)
         }
-        for (endpoint, email) in tls ? [(unix, "unix@example.com")] : [(tcp, "tcp@example.com"), (unix, "unix@example.com")] {
+        for (endpoint, email) in tls
+            ? [(unix, "unix@example.com")] : [(tcp, "tcp@example.com"), (unix, "unix@example.com")]
+        {
             let registered = try await HTTPTestClient.request(
                 "POST", "/api/v1/auth/register", to: endpoint,
                 json: ["email": email, "password": "socket activation 2026", "name": "Activated"],
