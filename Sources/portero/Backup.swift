@@ -21,7 +21,7 @@ struct Backup: AsyncParsableCommand {
     var destination: String
 
     func run() async throws {
-        try Self.checkDestination(destination)
+        let existed = try Self.checkDestination(destination)
         let answer = try await options.client().call(
             "POST", "/admin/v1/backup",
             forbidden: "a backup holds the signing keys: run it as root or as the daemon's user")
@@ -32,7 +32,7 @@ struct Backup: AsyncParsableCommand {
             throw CommandSupport.fail("the daemon's backup is not a valid archive: \(error)")
         }
         let files = try Self.checked(entries)
-        try Self.write(files, into: destination)
+        try Self.write(files, into: destination, existed: existed)
         let snapshot = files.first { $0.path.hasPrefix("snapshot-") }?.path ?? "?"
         let bytes = files.reduce(0) { $0 + $1.contents.count }
         if options.json {
@@ -50,7 +50,9 @@ struct Backup: AsyncParsableCommand {
 
     /// DEST must be new, or an empty real directory owned by this user: a root-run backup never writes into a
     /// directory (or through a link) someone else controls.
-    static func checkDestination(_ path: String) throws {
+    /// - Returns: whether DEST exists (an empty directory of this user's).
+    @discardableResult
+    static func checkDestination(_ path: String) throws -> Bool {
         // FileManager's attributes come from lstat(2): a link at DEST is described, never followed.
         let attributes: [FileAttributeKey: Any]
         do {
@@ -59,7 +61,7 @@ struct Backup: AsyncParsableCommand {
             if !FileManager.default.fileExists(atPath: path),
                 (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) == nil
             {
-                return
+                return false
             }
             throw CommandSupport.fail("cannot use \(path): \(error.localizedDescription)")
         }
@@ -76,6 +78,7 @@ struct Backup: AsyncParsableCommand {
         guard contents.isEmpty else {
             throw CommandSupport.fail("\(path) is not empty: a backup goes into a new directory")
         }
+        return true
     }
 
     /// Only what a backup holds: one `snapshot-<digits>.json` and `keys/<name>` files.
@@ -97,8 +100,9 @@ struct Backup: AsyncParsableCommand {
 
     /// Writes the files below `path` with openat(2) from the directory's own descriptor: O_EXCL, O_NOFOLLOW, 0600
     /// files in 0700 directories, each fsynced, then the directories.
-    static func write(_ files: [TarArchive.Entry], into path: String) throws {
-        if mkdir(path, 0o700) != 0, errno != EEXIST {
+    static func write(_ files: [TarArchive.Entry], into path: String, existed: Bool) throws {
+        // A DEST that was not there when checked must be made here: one that appeared meanwhile is someone else's.
+        if mkdir(path, 0o700) != 0, !(existed && errno == EEXIST) {
             throw CommandSupport.fail("cannot create \(path): \(String(cString: strerror(errno)))")
         }
         let root = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -112,7 +116,8 @@ struct Backup: AsyncParsableCommand {
             var name = file.path
             if file.path.hasPrefix("keys/") {
                 if keys < 0 {
-                    guard mkdirat(root, "keys", 0o700) == 0 || errno == EEXIST else {
+                    // Never EEXIST: DEST was empty, and anything that appeared in it since is not ours to write into.
+                    guard mkdirat(root, "keys", 0o700) == 0 else {
                         throw CommandSupport.fail("cannot create \(path)/keys: \(String(cString: strerror(errno)))")
                     }
                     keys = openat(root, "keys", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -131,7 +136,9 @@ struct Backup: AsyncParsableCommand {
             defer { close(fd) }
             var written = 0
             while written < file.contents.count {
-                let count = file.contents.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+                let count = file.contents.withUnsafeBytes {
+                    Glibc.write(fd, $0.baseAddress! + written, $0.count - written)
+                }
                 if count < 0, errno == EINTR { continue }
                 guard count > 0 else {
                     throw CommandSupport.fail("cannot write \(path)/\(file.path): \(String(cString: strerror(errno)))")
