@@ -189,7 +189,19 @@ private struct Reader {
 
     mutating func parseString() throws(StrictJSONParser.Failure) -> String {
         index += 1  // opening quote
-        var scalars = String.UnicodeScalarView()
+        // The usual string is printable ASCII without escapes: made in one go from its bytes.
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let string = String(decoding: bytes[start..<index], as: UTF8.self)
+                index += 1
+                return string
+            }
+            guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\\") else { break }
+            index += 1
+        }
+        var scalars = String(decoding: bytes[start..<index], as: UTF8.self).unicodeScalars
         while true {
             guard index < bytes.count else { throw fail("unterminated string") }
             let byte = bytes[index]

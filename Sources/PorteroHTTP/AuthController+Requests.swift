@@ -26,7 +26,8 @@ extension AuthController {
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let token = String(parts[1])
-        guard !token.isEmpty, !token.contains(" ") else { throw TokenService.invalid }
+        // Bytes, not `String.contains(_: String)`, which goes through Foundation's locale-aware search.
+        guard !token.isEmpty, !token.utf8.contains(UInt8(ascii: " ")) else { throw TokenService.invalid }
         return token
     }
 

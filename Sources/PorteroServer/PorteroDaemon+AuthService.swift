@@ -16,7 +16,7 @@ extension PorteroDaemon {
         let hasher = try PasswordHasher(configuration: .init(algorithm: configuration.passwords.algorithm))
         return AuthService(
             store: store,
-            tokens: { await tokens.current },
+            tokens: { tokens.current },
             hasher: hasher,
             policy: try configuration.passwords.policy,
             pool: pool,

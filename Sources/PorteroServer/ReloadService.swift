@@ -90,7 +90,7 @@ struct ReloadService: Service, CustomStringConvertible {
             )
             return current
         }
-        await tokens.replace(with: tokenService)
+        tokens.replace(with: tokenService)
         templates.replace(with: loadedTemplates)
         LiveTemplates.log(loadedTemplates, directory: next.mail.templates, logger: logger)
         if let tls, let certificates {

@@ -78,3 +78,65 @@ public enum TokenKind: Sendable, CaseIterable {
         }
     }
 }
+
+/// Claims a token check reads from the payload's JSON object (parsed by ``StrictJSONParser``) rather than through
+/// Foundation's `JSONDecoder`, which cost more than the signature check on every request. The rules are the
+/// `Codable` ones of the same type: every non-optional claim present with its type, an optional one absent or
+/// `null`, unknown claims ignored; a number claim must be a whole number of seconds.
+protocol JSONObjectClaims {
+    init?(json object: [String: JSONValue])
+}
+
+extension [String: JSONValue] {
+    fileprivate func string(_ key: String) -> String? {
+        guard case .string(let value)? = self[key] else { return nil }
+        return value
+    }
+
+    /// A whole number that a `Double` holds exactly (every `Int` a token's times can be).
+    fileprivate func integer(_ key: String) -> Int? {
+        guard case .number(let value)? = self[key], value.rounded(.towardZero) == value,
+            abs(value) <= 9_007_199_254_740_992
+        else { return nil }
+        return Int(value)
+    }
+
+    /// `.some(nil)` for an absent or `null` claim, `nil` for one of another type.
+    fileprivate func optionalString(_ key: String) -> String?? {
+        switch self[key] {
+        case nil, .null?: .some(nil)
+        case .string(let value)?: .some(value)
+        default: nil
+        }
+    }
+}
+
+extension AccessClaims: JSONObjectClaims {
+    init?(json object: [String: JSONValue]) {
+        guard let iss = object.string("iss"), let aud = object.string("aud"), let sub = object.string("sub"),
+            let iat = object.integer("iat"), let nbf = object.integer("nbf"), let exp = object.integer("exp"),
+            let jti = object.string("jti"), let email = object.string("email"),
+            case .bool(let emailVerified)? = object["email_verified"],
+            case .array(let roleValues)? = object["roles"], let sid = object.optionalString("sid")
+        else { return nil }
+        var roles: [String] = []
+        roles.reserveCapacity(roleValues.count)
+        for value in roleValues {
+            guard case .string(let role) = value else { return nil }
+            roles.append(role)
+        }
+        self.init(
+            iss: iss, aud: aud, sub: sub, iat: iat, nbf: nbf, exp: exp, jti: jti, email: email,
+            emailVerified: emailVerified, roles: roles, sid: sid)
+    }
+}
+
+extension VerificationClaims: JSONObjectClaims {
+    init?(json object: [String: JSONValue]) {
+        guard let iss = object.string("iss"), let aud = object.string("aud"), let sub = object.string("sub"),
+            let iat = object.integer("iat"), let nbf = object.integer("nbf"), let exp = object.integer("exp"),
+            let jti = object.string("jti"), let email = object.string("email"), let scope = object.string("scope")
+        else { return nil }
+        self.init(iss: iss, aud: aud, sub: sub, iat: iat, nbf: nbf, exp: exp, jti: jti, email: email, scope: scope)
+    }
+}

@@ -108,7 +108,7 @@ public struct TokenService: Sendable {
         let claims = try await verify(token, kind: .access, as: AccessClaims.self)
         try checkTimes(iat: claims.iat, nbf: claims.nbf, exp: claims.exp, now: now)
         try checkAudience(iss: claims.iss, aud: claims.aud)
-        guard UUID(uuidString: claims.sub) != nil, !claims.jti.isEmpty else { throw Self.invalid }
+        guard UUID(parsing: claims.sub) != nil, !claims.jti.isEmpty else { throw Self.invalid }
         return claims
     }
 
@@ -116,7 +116,7 @@ public struct TokenService: Sendable {
         let claims = try await verify(token, kind: .verification, as: VerificationClaims.self)
         try checkTimes(iat: claims.iat, nbf: claims.nbf, exp: claims.exp, now: now)
         try checkAudience(iss: claims.iss, aud: claims.aud)
-        guard claims.scope == VerificationClaims.scopeValue, UUID(uuidString: claims.sub) != nil else {
+        guard claims.scope == VerificationClaims.scopeValue, UUID(parsing: claims.sub) != nil else {
             throw Self.invalid
         }
         return claims
@@ -125,7 +125,7 @@ public struct TokenService: Sendable {
     /// The one answer for every refused token.
     public static let invalid = PorteroError(.invalidToken, "The access token is invalid.")
 
-    private func verify<Claims: JWTPayload>(_ token: String, kind: TokenKind, as type: Claims.Type)
+    private func verify<Claims: JWTPayload & JSONObjectClaims>(_ token: String, kind: TokenKind, as type: Claims.Type)
         async throws(PorteroError) -> Claims
     {
         guard token.utf8.count <= 8192 else { throw Self.invalid }
@@ -138,28 +138,29 @@ public struct TokenService: Sendable {
             case .object(let header)? = try? StrictJSONParser(maxDepth: 2).parse(headerBytes)
         else { throw Self.invalid }
         // The key is chosen by `kid` among our own; the algorithm is that key's, whatever the header claims.
-        guard Set(header.keys).isSubset(of: ["alg", "typ", "kid"]),
+        guard header.keys.allSatisfy({ $0 == "alg" || $0 == "typ" || $0 == "kid" }),
             header["typ"] == .string(kind.type),
             case .string(let kid)? = header["kid"], let algorithm = signingKeys.algorithms[kid],
             header["alg"] == .string(algorithm.rawValue), let verifier = signingKeys.verifiers[kid]
         else { throw Self.invalid }
         // jwt-kit's algorithm object for that key checks the signature over `header.payload` (HMAC compared in
-        // constant time, Ed25519 by swift-crypto); the payload is decoded once, from the bytes decoded above,
-        // with jwt-kit's own JSON decoder — not a second parse of the whole token inside the key collection actor.
+        // constant time, Ed25519 by swift-crypto); only then is the payload read, once, from the bytes decoded
+        // above, by the strict parser (duplicate claims, invalid UTF-8 and trailing bytes refused) — not a second
+        // parse of the whole token inside the key collection actor, and not Foundation's JSONDecoder.
         let signingInput = bytes[segments[0].startIndex..<segments[1].endIndex]
         let claims: Claims
         do {
-            guard try verifier.verify(signature, signs: signingInput) else { throw Self.invalid }
-            claims = try Self.claimsDecoder.decode(Claims.self, from: Data(payloadBytes))
+            guard try verifier.verify(signature, signs: signingInput),
+                case .object(let object) = try StrictJSONParser(maxDepth: 2).parse(payloadBytes),
+                let parsed = Claims(json: object)
+            else { throw Self.invalid }
+            claims = parsed
             try await claims.verify(using: verifier)
         } catch {
             throw Self.invalid
         }
         return claims
     }
-
-    /// jwt-kit's decoder for payloads (`JWTJSONDecoder.defaultForJWT`: dates as seconds since 1970).
-    private static let claimsDecoder: any JWTJSONDecoder = .defaultForJWT
 
     private func checkTimes(iat: Int, nbf: Int, exp: Int, now: Date) throws(PorteroError) {
         let current = Self.seconds(now)
