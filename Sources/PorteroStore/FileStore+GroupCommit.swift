@@ -104,8 +104,11 @@ extension FileStore {
     private func applyDurable(_ entry: PendingWrite) {
         switch entry.kind {
         case .records(let records, let firstSeq, let at):
-            for (offset, record) in records.enumerated() {
-                state.apply(record, seq: firstSeq + UInt64(offset), at: at.date)
+            // In place: the lock owns the only reference, so no table is copied.
+            durable.withLock { state in
+                for (offset, record) in records.enumerated() {
+                    state.apply(record, seq: firstSeq + UInt64(offset), at: at.date)
+                }
             }
             lastSeq = firstSeq + UInt64(records.count) - 1
             recordsSinceSnapshot += records.count

@@ -3,6 +3,7 @@ public import PorteroCore
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// The real store: an append-only, checksummed JSON-lines log with snapshots, group commit and fail-stop.
 ///
@@ -52,8 +53,15 @@ public actor FileStore<State: StoreStateProtocol>: RecordStore {
     /// Runs snapshot encoding, writing and pruning, so commits are not blocked by them.
     let snapshotQueue: DispatchQueue
 
-    /// The durable state (holds only what is durable).
-    public internal(set) var state: State
+    /// The durable state (holds only what is durable). Reading it makes a copy that shares the state's tables:
+    /// while any copy lives, the next durable record copies them.
+    public internal(set) var state: State {
+        get { durable.withLock { $0 } }
+        set { durable.replace(with: newValue) }
+    }
+    /// Owns ``state``: records are applied to it in place on the actor, readers off the actor borrow it
+    /// (``withCurrentState(_:)``).
+    let durable: Mutex<State>
     /// The seq of the last durable record (engine records included).
     public internal(set) var lastSeq: UInt64
     /// nil while writable; a human reason after fail-stop.
@@ -111,7 +119,7 @@ public actor FileStore<State: StoreStateProtocol>: RecordStore {
         self.now = now
         self.ioQueue = ioQueue
         self.snapshotQueue = DispatchQueue(label: "portero.store.snapshot")
-        self.state = recovered.state
+        self.durable = Mutex(recovered.state)
         self.stagedState = recovered.state
         self.lastSeq = recovered.lastSeq
         self.nextSeq = recovered.lastSeq + 1
@@ -121,6 +129,10 @@ public actor FileStore<State: StoreStateProtocol>: RecordStore {
         self.segment = recovered.segment
         self.lockFD = recovered.lockFD
         self.lastSnapshotTime = now()
+    }
+
+    public nonisolated func withCurrentState<T: Sendable>(_ body: (State) -> T) -> T {
+        durable.withLock { body($0) }
     }
 
     deinit {

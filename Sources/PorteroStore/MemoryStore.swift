@@ -1,6 +1,7 @@
 import PorteroFormat
 public import PorteroCore
 public import Foundation
+import Synchronization
 
 /// A store that keeps everything in memory: the same contract as ``FileStore`` without files, for fast tests of
 /// the code built on a ``RecordStore``.
@@ -9,7 +10,15 @@ public import Foundation
 /// ``fail(reason:)`` puts it in the fail-stop state so callers' handling of an unavailable store can be tested.
 public actor MemoryStore<State: StoreStateProtocol>: RecordStore {
     /// The durable state (here: every acknowledged record).
-    public private(set) var state: State
+    public private(set) var state: State {
+        get { durable.withLock { $0 } }
+        set { durable.replace(with: newValue) }
+    }
+    private let durable: Mutex<State>
+
+    public nonisolated func withCurrentState<T: Sendable>(_ body: (State) -> T) -> T {
+        durable.withLock { body($0) }
+    }
     /// The seq of the last record.
     public private(set) var lastSeq: UInt64 = 0
     /// nil while writable; the reason given to ``fail(reason:)`` after.
@@ -23,7 +32,7 @@ public actor MemoryStore<State: StoreStateProtocol>: RecordStore {
 
     /// A store holding `state`, whose transactions run at `now()` (truncated to the millisecond).
     public init(state: State = State(), now: @escaping @Sendable () -> Date = { Date() }) {
-        self.state = state
+        self.durable = Mutex(state)
         self.now = now
     }
 

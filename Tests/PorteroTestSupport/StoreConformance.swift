@@ -66,6 +66,8 @@ public enum StoreConformanceCheck: String, CaseIterable, Sendable, CustomStringC
         try require(answer == "done", "write returned \(answer), not the body's result")
         let state = await store.state
         try require(state.value("a") == "1", "durable state lacks the acknowledged record: \(state)")
+        let read = store.withCurrentState { $0.value("a") }
+        try require(read == "1", "withCurrentState lacks the acknowledged record: \(read ?? "nil")")
         let after = await store.lastSeq
         try require(after > before, "lastSeq did not advance (\(before) → \(after))")
         try require(state.entries["a"]?.seq == after, "the record's seq \(state.entries["a"]?.seq ?? 0) ≠ lastSeq")

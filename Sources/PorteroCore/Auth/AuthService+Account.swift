@@ -47,8 +47,8 @@ extension AuthService {
         let hasher = self.hasher
         let normalized = PasswordPolicy.normalize(current)
         try await passwordAttempt(emailKey: user.emailKey, caller: caller, now: now, reason: "password_change") {
-            state, failed in
-            let hash = state.user(id: user.id)?.passwordHash ?? user.passwordHash
+            _, failed in
+            let hash = store.withCurrentState { $0.user(id: user.id)?.passwordHash } ?? user.passwordHash
             guard try await hashing({ hasher.verify(normalized, against: hash) }) else {
                 failed = true
                 try await recordFailure(

@@ -42,11 +42,16 @@ extension AuthService {
         }
         let invalid = PorteroError(.invalidToken, "The session cookie is invalid.")
         let parts = value.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard value.utf8.count == 101, parts.count == 2, let sessionID = UUID(uuidString: String(parts[0])),
+        guard value.utf8.count == 101, parts.count == 2, let sessionID = UUID(parsing: parts[0]),
             Secrets.constantTimeEquals(value, sessionCookie(for: sessionID))
         else { throw invalid }
-        let state = await store.state
-        guard let session = state.sessions[sessionID], let user = state.user(id: session.userID) else {
+        let found = store.withCurrentState { state -> (RefreshSession, User)? in
+            guard let session = state.sessions[sessionID], let user = state.user(id: session.userID) else {
+                return nil
+            }
+            return (session, user)
+        }
+        guard let (session, user) = found else {
             throw PorteroError(.tokenRevoked, "The session has ended; sign in again.")
         }
         guard session.expiresAt > clock.now() else {

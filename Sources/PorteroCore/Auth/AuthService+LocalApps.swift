@@ -29,12 +29,10 @@ extension AuthService {
 
     private func activeToken(_ token: String) async -> ActiveToken? {
         guard let claims = try? await tokens().verifyAccessToken(token, now: clock.now()),
-            let userID = UUID(uuidString: claims.sub)
+            let userID = UUID(parsing: claims.sub)
         else { return nil }
-        let state = await store.state
-        guard (try? Self.checkRevocation(claims: claims, userID: userID, state: state)) != nil,
-            state.user(id: userID) != nil
-        else { return nil }
+        // `try?` flattens: nil when revoked and when the user is gone.
+        guard (try? currentUser(of: claims, userID: userID)) != nil else { return nil }
         return ActiveToken(claims: claims)
     }
 

@@ -33,9 +33,9 @@ extension AuthService {
         try await spendAddress(&budget, caller)
         let now = clock.now()
         return try await passwordAttempt(emailKey: email.key, caller: caller, now: now, reason: "login") {
-            state, failed in
+            account, failed in
             try await checkPassword(
-                email: email, password: password, state: state, caller: caller, now: now, failed: &failed)
+                email: email, password: password, account: account, caller: caller, now: now, failed: &failed)
         }
     }
 
@@ -49,12 +49,16 @@ extension AuthService {
     ///     failure.
     func passwordAttempt<T: Sendable>(
         emailKey: String, caller: Caller, now: Date, reason: String,
-        _ attempt: (AuthState, inout Bool) async throws -> T
+        _ attempt: (User?, inout Bool) async throws -> T
     ) async throws -> T {
         // Reserve before reading the failure count (see LoginAttemptGate).
         var ticket = lockout.isEnabled ? await loginGate.reserve(emailKey) : nil
-        let state = await store.state
-        let entry = state.lockouts[lockout.stateKey(emailKey, in: state)]
+        // Only what the attempt needs, not a copy of the state: a copy alive during the password hash would make
+        // every durable record meanwhile copy every table of the state.
+        let lockout = self.lockout
+        let (entry, account) = store.withCurrentState { state in
+            (state.lockouts[lockout.stateKey(emailKey, in: state)], state.user(emailKey: emailKey))
+        }
         if let until = lockout.lockedUntil(entry, now: now) {
             if let ticket { await loginGate.release(ticket, failed: false) }
             throw Lockout.locked(until: until)
@@ -65,7 +69,7 @@ extension AuthService {
                 maximumFailures: lockout.maxFailures)
             guard admitted.admitted else {
                 let until = try await recordRefusal(
-                    emailKey: emailKey, userID: state.user(emailKey: emailKey)?.id, caller: caller, now: now,
+                    emailKey: emailKey, userID: account?.id, caller: caller, now: now,
                     reason: reason)
                 throw Lockout.locked(until: until)
             }
@@ -73,7 +77,7 @@ extension AuthService {
         }
         var failed = false
         do {
-            let result = try await attempt(state, &failed)
+            let result = try await attempt(account, &failed)
             if let ticket { await loginGate.release(ticket, failed: false) }
             return result
         } catch {
@@ -85,10 +89,10 @@ extension AuthService {
     /// The part of a login after the lockout gate: the password check (on the pool) and what follows.
     /// - Parameter failed: set when the attempt counted as a failed login.
     private func checkPassword(
-        email: Email, password: String, state: AuthState, caller: Caller, now: Date, failed: inout Bool
+        email: Email, password: String, account: User?, caller: Caller, now: Date, failed: inout Bool
     ) async throws -> SignedIn {
         // An account past `registration.unverified_ttl` is gone, whether or not a snapshot has dropped it yet.
-        let user = state.user(emailKey: email.key).flatMap { $0.isExpiredUnverified(at: now) ? nil : $0 }
+        let user = account.flatMap { $0.isExpiredUnverified(at: now) ? nil : $0 }
         let hasher = self.hasher
         let normalized = PasswordPolicy.normalize(password)
         let matched = try await hashing {
@@ -132,8 +136,8 @@ extension AuthService {
 
     /// The lockout entry of an address now, wherever the state keeps it (``Lockout/stateKey(_:in:)``).
     public func lockoutEntry(emailKey: String) async -> LockoutEntry? {
-        let state = await store.state
-        return state.lockouts[lockout.stateKey(emailKey, in: state)]
+        let lockout = self.lockout
+        return store.withCurrentState { state in state.lockouts[lockout.stateKey(emailKey, in: state)] }
     }
 
     /// Counts a failed login for the email (known or not) and locks it at `lockout.max_failures`.

@@ -46,11 +46,14 @@ extension AuthService {
     ) async throws {
         try await spendAddress(&budget, caller)
         let now = clock.now()
-        let state = await store.state
-        guard let user = state.user(emailKey: email.key) else { throw Self.wrongCode }
         let codes = self.codes
         // Check first without spending the code, so a wrong code costs no password hash.
-        guard codes.check(code, user: user, purpose: .resetPassword, state: state, now: now).matched else {
+        let (account, matched) = store.withCurrentState { state -> (User?, Bool) in
+            guard let user = state.user(emailKey: email.key) else { return (nil, false) }
+            return (user, codes.check(code, user: user, purpose: .resetPassword, state: state, now: now).matched)
+        }
+        guard let user = account else { throw Self.wrongCode }
+        guard matched else {
             try await write(caller.logger) { transaction in
                 let check = codes.check(code, user: user, purpose: .resetPassword, state: transaction.state, now: now)
                 for record in check.records where !check.matched { transaction.append(record) }

@@ -20,12 +20,24 @@ extension AuthService {
             throw PorteroError(.missingToken, "An access token is required (Authorization: Bearer …).")
         }
         let claims = try await tokens().verifyAccessToken(token, now: clock.now())
-        guard let userID = UUID(uuidString: claims.sub) else { throw TokenService.invalid }
-        let state = await store.state
-        try Self.checkRevocation(claims: claims, userID: userID, state: state)
+        guard let userID = UUID(parsing: claims.sub) else { throw TokenService.invalid }
+        let user = try currentUser(of: claims, userID: userID)
         return Authenticated(
-            claims: claims, userID: userID, user: state.user(id: userID),
-            sessionID: claims.sid.flatMap(UUID.init(uuidString:)))
+            claims: claims, userID: userID, user: user, sessionID: claims.sid.flatMap { UUID(parsing: $0) })
+    }
+
+    /// The user of a checked access token as the store holds it now (nil when deleted), or 401 `token_revoked`;
+    /// read off the store's actor.
+    func currentUser(of claims: AccessClaims, userID: UUID) throws(PorteroError) -> User? {
+        let outcome = store.withCurrentState { state -> Result<User?, PorteroError> in
+            do throws(PorteroError) {
+                try Self.checkRevocation(claims: claims, userID: userID, state: state)
+            } catch {
+                return .failure(error)
+            }
+            return .success(state.user(id: userID))
+        }
+        return try outcome.get()
     }
 
     /// Revoked when its `jti` was logged out, its session is gone, or it predates the user's tokens-valid-after.
@@ -33,7 +45,7 @@ extension AuthService {
         let revoked = PorteroError(.tokenRevoked, "The access token has been revoked.")
         if state.revokedTokenIDs[claims.jti] != nil { throw revoked }
         if let sid = claims.sid {
-            guard let sessionID = UUID(uuidString: sid), let session = state.sessions[sessionID],
+            guard let sessionID = UUID(parsing: sid), let session = state.sessions[sessionID],
                 session.userID == userID
             else { throw revoked }
         }

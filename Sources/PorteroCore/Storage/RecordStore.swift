@@ -16,6 +16,14 @@ public protocol RecordStore<State>: Actor {
     /// The durable state (holds only what is durable).
     var state: State { get }
 
+    /// Runs `body` on what ``state`` holds at this moment, without a hop onto the store's actor: token checks read
+    /// the state on every request and must not queue behind writes. A write that has returned is already in it.
+    ///
+    /// `body` runs under a lock that the store also takes to apply each durable record, so it must be short: a few
+    /// lookups. It gets the state itself, not a copy to keep: a copy kept past the call would make the next record
+    /// copy every table of the state.
+    nonisolated func withCurrentState<T: Sendable>(_ body: (State) -> T) -> T
+
     /// The seq of the last durable record.
     var lastSeq: UInt64 { get }
 
