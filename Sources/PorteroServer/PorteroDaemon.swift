@@ -61,7 +61,7 @@ public struct PorteroDaemon: Sendable {
         let keys = try KeyMaterial.load(configuration: configuration, environment: environment)
         let tokens = TokenServiceHolder(
             await Self.tokenService(configuration: configuration, keys: keys, logger: logger))
-        let pool = BlockingWorkPool(queueCapacity: 64, name: "portero-hash")
+        let pool = BlockingWorkPool(queueCapacity: 64, name: "portero-hash", niceness: 10)
         defer { pool.shutdown() }
         let (wakeups, wake) = OutboxWorker.makeWakeups()
         let auth = try makeAuthService(
@@ -78,7 +78,7 @@ public struct PorteroDaemon: Sendable {
                 groupID: try configuration.listeners.adminGroup.map { try AdminGroup.id(named: $0) }
             ),
             trustedProxies: TrustedProxies(configuration.listeners.trustedProxies),
-            tokens: { await tokens.current },
+            tokens: { tokens.current },
             mail: mailStatus,
             logger: logger,
             browser: BrowserSessionSettings(

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import PorteroServer
 import Systemd
 
@@ -18,6 +20,11 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var flags: ConfigurationFlags
 
     func run() async throws {
+        // Swift concurrency's jobs run on NIO's event loops rather than on a second pool of threads, so a request's
+        // handler runs where its connection's I/O does, without a thread switch each way (about a fifth more
+        // `/profile` answers per second in `make bench-http`). Nothing in the daemon blocks a thread in async code:
+        // password hashing has its own threads, and file writes and fsyncs run on dispatch queues.
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let configuration = try await CommandSupport.loadConfiguration(flags)
         let logger = CommandSupport.bootstrapLogging(configuration)
         do {

@@ -100,4 +100,29 @@ struct PasswordWorkPoolTests {
         }
         await #expect(throws: CancellationError.self) { try await task.value }
     }
+
+    /// A thread's nice value as the kernel reports it (`/proc/thread-self/stat`, field 19), read on that thread.
+    static func currentThreadNice() -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/thread-self/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // Fields after the command name (which may hold spaces) start with field 3, the state.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 16 ? Int(fields[16]) : nil
+    }
+
+    @Test("niceness lowers only the pool's threads, so hashing yields the cores to the event loops")
+    func nicenessLowersOnlyThePoolsThreads() async throws {
+        let outside = try #require(Self.currentThreadNice())
+        let plain = BlockingWorkPool(threadCount: 1, name: "plain")
+        let lowered = BlockingWorkPool(threadCount: 2, name: "lowered", niceness: 10)
+        defer {
+            plain.shutdown()
+            lowered.shutdown()
+        }
+        #expect(try await plain.run { Self.currentThreadNice() } == outside)
+        #expect(try await lowered.run { Self.currentThreadNice() } == min(19, outside + 10))
+        // Linux keeps nice per thread: the caller's own thread is untouched.
+        #expect(Self.currentThreadNice() == outside)
+    }
 }

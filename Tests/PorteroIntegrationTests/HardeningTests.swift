@@ -179,8 +179,9 @@ struct HardeningTests {
         defer { daemon.directory.remove() }
         try await daemon.startAndWait()
         let client = Client(endpoint: try daemon.tcp, daemon: daemon)
-        let loginAt = ContinuousClock.now
         let ana = try await client.verifiedUser("ana@example.com", password: "the right password")
+        // Taken after the login answered, so the session is at least this old however long the hashes took.
+        let loginAt = ContinuousClock.now
         let first = try #require(ana.json?["refresh_token"] as? String)
         let failed = try await client.post("/login", ["email": "ghost@example.com", "password": "guess guess guess"])
         #expect(failed.status == 401)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Dispatch
 import Foundation
 import Synchronization
@@ -34,7 +37,10 @@ public final class BlockingWorkPool: Sendable {
     ///   - threadCount: how many threads; `nil` for the number of active processors. At least 1.
     ///   - queueCapacity: how many jobs may wait for a free thread before `run(_:)` answers `Busy`. At least 1.
     ///   - name: the threads' name prefix; threads are named `name-N`, `name` shortened to fit Linux's 15 bytes.
-    public init(threadCount: Int? = nil, queueCapacity: Int = 64, name: String = "portero-work") {
+    ///   - niceness: added to the threads' nice value (0 leaves it as it is). The daemon's hash threads run at 10, so
+    ///     that a flood of logins, which keeps every core busy hashing, cannot delay the event loops and token
+    ///     checks behind it: the scheduler gives the hash threads the cores the rest of the process leaves idle.
+    public init(threadCount: Int? = nil, queueCapacity: Int = 64, name: String = "portero-work", niceness: Int32 = 0) {
         self.threadCount = max(1, threadCount ?? ProcessInfo.processInfo.activeProcessorCount)
         self.queueCapacity = max(1, queueCapacity)
         self.shared = Shared()
@@ -47,6 +53,9 @@ public final class BlockingWorkPool: Sendable {
                 // dropped).
                 started.wait()
                 Thread.current.name = threadName
+                if niceness != 0 {
+                    Self.lowerPriorityOfCurrentThread(by: niceness)
+                }
                 shared.workLoop()
             }
             thread.start()
@@ -67,6 +76,18 @@ public final class BlockingWorkPool: Sendable {
 
     deinit {
         shared.shutdown(threadCount: threadCount)
+    }
+
+    /// Raises the calling thread's nice value by `niceness` (Linux keeps a nice value per thread: `setpriority` on
+    /// `PRIO_PROCESS` 0 changes only the caller). Raising it needs no privilege; if it fails, the thread runs as
+    /// before.
+    private static func lowerPriorityOfCurrentThread(by niceness: Int32) {
+        #if canImport(Glibc)
+            errno = 0
+            let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+            guard errno == 0 else { return }
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, min(19, current + niceness))
+        #endif
     }
 
     /// How many jobs are waiting for a thread now (for metrics).

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import NIOCore
+import NIOPosix
 
 /// The user object of Portero's `GET /profile` answer (SPEC §3), encoded by Hummingbird's default JSON encoder on
 /// every request: what a minimal handler costs on this framework, without token checks or a store.
@@ -43,6 +45,10 @@ struct ProfileAnswer: ResponseEncodable {
 
 let arguments = CommandLine.arguments
 let port = arguments.count > 1 ? Int(arguments[1]) ?? 5599 : 5599
+// `--nio-executor`: Swift concurrency's jobs on NIO's event loops, as `portero serve` runs them.
+if arguments.contains("--nio-executor") {
+    NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+}
 let user = User(
     id: UUID(), email: "bench@example.com", name: "Bench User", phone: nil, emailVerified: true,
     roles: ["user"], createdAt: Date(), updatedAt: Date(), lastLoginAt: Date())
