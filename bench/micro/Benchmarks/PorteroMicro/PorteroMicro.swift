@@ -1,0 +1,175 @@
+import Benchmark
+import Foundation
+import PorteroCore
+import PorteroStore
+
+// Each benchmark runs its body `scaledIterations` times per sample (1,000 with `.kilo`), so the figures are per
+// operation: time, operations per second, mallocs. `make bench-micro` runs them; bench/README.md says how to keep
+// a baseline and compare a change against it.
+
+/// The size of the input (CRC-32C) or of the line (encode, read back), so a table says what it measured.
+let lineBytes = BenchmarkMetric.custom("Line bytes", polarity: .prefersSmaller, useScalingFactor: false)
+let timeAndMallocs: [BenchmarkMetric] = [.wallClock, .throughput, .mallocCountTotal]
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: timeAndMallocs,
+        warmupIterations: 3,
+        scalingFactor: .kilo,
+        maxDuration: .seconds(2),
+        maxIterations: 1_000
+    )
+
+    // MARK: Tokens — the check every protected route makes, and the signing of login and /refresh.
+
+    for algorithm in [SigningKey.Algorithm.hs256, .eddsa] {
+        Benchmark("Token verify \(algorithm.rawValue) (access token)") { (benchmark, fixtures: Fixtures) in
+            for _ in benchmark.scaledIterations {
+                blackHole(try await fixtures.tokens.verifyAccessToken(fixtures.accessToken, now: fixtures.now))
+            }
+        } setup: {
+            try await Fixtures.make(algorithm: algorithm, population: 1)
+        }
+
+        Benchmark("Token issue \(algorithm.rawValue) (access token)") { (benchmark, fixtures: Fixtures) in
+            let user = fixtures.user
+            for _ in benchmark.scaledIterations {
+                blackHole(
+                    try await fixtures.tokens.issueAccessToken(
+                        userID: user.id, sessionID: fixtures.session.id, email: user.email,
+                        emailVerified: user.emailVerified, roles: user.roles, now: fixtures.now))
+            }
+        } setup: {
+            try await Fixtures.make(algorithm: algorithm, population: 1)
+        }
+    }
+
+    // MARK: Store apply — what every durable record costs the state, twice per write and once per replayed record.
+
+    Benchmark("Apply user.registered (10k users)") { (benchmark, input: RecordsInput) in
+        let (fixtures, records) = (input.fixtures, input.records)
+        var state = fixtures.state
+        // The first change copies the shared state's tables; that copy is not what is measured.
+        state.apply(.userTokensRevoked(.init(userID: fixtures.user.id, at: fixtures.now)), seq: 1, at: fixtures.now)
+        benchmark.startMeasurement()
+        for index in benchmark.scaledIterations {
+            state.apply(records[index], seq: UInt64(index + 2), at: fixtures.now)
+        }
+        benchmark.stopMeasurement()
+        blackHole(state)
+    } setup: {
+        let fixtures = try await Fixtures.make()
+        let hash = fixtures.user.passwordHash
+        let records = (0..<1_000).map { index in
+            AuthRecord.userRegistered(Fixtures.makeUser(index: 10_000 + index, hash: hash, now: fixtures.now))
+        }
+        return RecordsInput(fixtures: fixtures, records: records)
+    }
+
+    Benchmark("Apply session.rotated (10k sessions)") { (benchmark, input: RecordsInput) in
+        let (fixtures, records) = (input.fixtures, input.records)
+        var state = fixtures.state
+        state.apply(.userTokensRevoked(.init(userID: UUID(), at: fixtures.now)), seq: 1, at: fixtures.now)
+        state.apply(
+            .sessionCreated(Fixtures.makeSession(for: fixtures.user, now: fixtures.now)), seq: 2, at: fixtures.now)
+        benchmark.startMeasurement()
+        for index in benchmark.scaledIterations {
+            state.apply(records[index], seq: UInt64(index + 3), at: fixtures.now)
+        }
+        benchmark.stopMeasurement()
+        blackHole(state)
+    } setup: {
+        let fixtures = try await Fixtures.make()
+        return RecordsInput(fixtures: fixtures, records: (0..<1_000).map { fixtures.rotation(at: TimeInterval($0)) })
+    }
+
+    // MARK: CRC-32C — over every line written and read, and over whole snapshots.
+
+    Benchmark("CRC32C user.registered line", configuration: .init(metrics: timeAndMallocs + [lineBytes])) {
+        (benchmark, line: [UInt8]) in
+        line.withUnsafeBytes { bytes in
+            for _ in benchmark.scaledIterations {
+                blackHole(StoreLogCodec.crc32c(bytes))
+            }
+        }
+        benchmark.measurement(lineBytes, line.count)
+    } setup: {
+        let fixtures = try await Fixtures.make(population: 1)
+        return try fixtures.logLine(.userRegistered(fixtures.user)).bytes
+    }
+
+    Benchmark(
+        "CRC32C 64 KiB",
+        configuration: .init(scalingFactor: .one, maxIterations: 10_000)
+    ) { (benchmark, block: [UInt8]) in
+        block.withUnsafeBytes { bytes in
+            for _ in benchmark.scaledIterations {
+                blackHole(StoreLogCodec.crc32c(bytes))
+            }
+        }
+    } setup: {
+        Secrets.randomBytes(64 * 1024)
+    }
+
+    // MARK: Log lines — encoding a record as a commit writes it, reading one back at replay.
+
+    Benchmark("Encode user.registered line", configuration: .init(metrics: timeAndMallocs + [lineBytes])) {
+        (benchmark, input: RecordsInput) in
+        let (fixtures, record) = (input.fixtures, input.records[0])
+        var out: [UInt8] = []
+        out.reserveCapacity(1_024)
+        for _ in benchmark.scaledIterations {
+            out.removeAll(keepingCapacity: true)
+            try StoreLogCodec.appendLines([record], firstSeq: 1_000_001, at: fixtures.now, to: &out)
+            blackHole(out)
+        }
+        benchmark.measurement(lineBytes, out.count)
+    } setup: {
+        let fixtures = try await Fixtures.make(population: 1)
+        return RecordsInput(fixtures: fixtures, records: [.userRegistered(fixtures.user)])
+    }
+
+    Benchmark("Encode session.rotated line", configuration: .init(metrics: timeAndMallocs + [lineBytes])) {
+        (benchmark, input: RecordsInput) in
+        let (fixtures, record) = (input.fixtures, input.records[0])
+        var out: [UInt8] = []
+        out.reserveCapacity(1_024)
+        for _ in benchmark.scaledIterations {
+            out.removeAll(keepingCapacity: true)
+            try StoreLogCodec.appendLines([record], firstSeq: 1_000_001, at: fixtures.now, to: &out)
+            blackHole(out)
+        }
+        benchmark.measurement(lineBytes, out.count)
+    } setup: {
+        let fixtures = try await Fixtures.make(population: 1)
+        return RecordsInput(fixtures: fixtures, records: [fixtures.rotation(at: 60)])
+    }
+
+    Benchmark("Read user.registered line (replay)", configuration: .init(metrics: timeAndMallocs + [lineBytes])) {
+        (benchmark, line: LogLine) in
+        for _ in benchmark.scaledIterations {
+            blackHole(try StoreLogCodec.readLine(line.bytes, line.range, as: AuthRecord.self))
+        }
+        benchmark.measurement(lineBytes, line.bytes.count)
+    } setup: {
+        let fixtures = try await Fixtures.make(population: 1)
+        return try fixtures.logLine(.userRegistered(fixtures.user))
+    }
+
+    Benchmark("Read session.rotated line (replay)", configuration: .init(metrics: timeAndMallocs + [lineBytes])) {
+        (benchmark, line: LogLine) in
+        for _ in benchmark.scaledIterations {
+            blackHole(try StoreLogCodec.readLine(line.bytes, line.range, as: AuthRecord.self))
+        }
+        benchmark.measurement(lineBytes, line.bytes.count)
+    } setup: {
+        let fixtures = try await Fixtures.make(population: 1)
+        return try fixtures.logLine(fixtures.rotation(at: 60))
+    }
+}
+
+/// The fixtures and the records a benchmark applies or encodes.
+struct RecordsInput: Sendable {
+    let fixtures: Fixtures
+    let records: [AuthRecord]
+}
