@@ -20,7 +20,7 @@ FUZZ_EXAMPLES ?= 20
 FUZZ_SEED     ?= 20261123
 FUZZ_MAX_TIME ?= 0
 
-.PHONY: all build run test deps test-deps release deb man clean bench bench-http durability fuzz fuzz-run
+.PHONY: all build run test deps test-deps release deb man clean bench bench-http bench-micro durability fuzz fuzz-run
 
 all: build
 
@@ -88,6 +88,14 @@ bench-http: deps
 	$(SWIFT) build -c release --package-path bench/http
 	python3 bench/http/run.py --binary .build-release/release/portero \
 		--ceiling bench/http/.build/release/portero-bench-ceiling --append BENCHMARKS.md $(BENCH_ARGS)
+
+# Micro-benchmarks (bench/README.md): ordo-one/benchmark in its own package in bench/micro (so neither `make test` nor
+# CI builds it), release build; time, throughput and mallocs per token check, token signing, record apply, CRC-32C,
+# log line encode and read-back. BENCH_MICRO_ARGS="--filter 'Token.*'" runs some (a regexp on the whole name);
+# "baseline update NAME" stores a run, "baseline compare NAME" runs again and compares with it.
+BENCH_MICRO_ARGS ?=
+bench-micro: deps
+	cd bench/micro && $(SWIFT) package --allow-writing-to-package-directory benchmark $(BENCH_MICRO_ARGS)
 
 clean:
 	rm -rf .build

@@ -11,7 +11,10 @@ let package = Package(
     name: "portero",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "portero", targets: ["portero"])
+        .executable(name: "portero", targets: ["portero"]),
+        // For bench/micro, its own package that measures these modules (bench/README.md); not an API.
+        .library(name: "PorteroCore", targets: ["PorteroCore"]),
+        .library(name: "PorteroStore", targets: ["PorteroStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
