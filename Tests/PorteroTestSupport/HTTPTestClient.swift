@@ -42,6 +42,11 @@ public struct TestClientError: Error, CustomStringConvertible {
 public enum HTTPTestClient {
     /// Sends a request and reads the whole answer. Blocking I/O runs on a Dispatch thread, never on the
     /// cooperative pool; every socket has a timeout.
+    /// How long one exchange may take by default. Generous: the daemon's hash threads yield the cores to everything
+    /// else (nice 10), so on a CI machine that runs the suite's daemons in parallel a login that verifies an imported
+    /// PBKDF2 hash of a million rounds can take seconds; a daemon that hangs still fails the test.
+    public static let defaultTimeout: TimeInterval = 30
+
     public static func request(
         _ method: String,
         _ path: String,
@@ -49,7 +54,7 @@ public enum HTTPTestClient {
         headers: [String: String] = [:],
         json: [String: Any]? = nil,
         body: [UInt8]? = nil,
-        timeout: TimeInterval = 10
+        timeout: TimeInterval = defaultTimeout
     ) async throws -> TestResponse {
         var headers = headers
         var payload = body ?? []
@@ -70,7 +75,8 @@ public enum HTTPTestClient {
     }
 
     /// Sends exactly `bytes` and returns everything the server sent until it closed the connection.
-    public static func raw(_ bytes: [UInt8], to endpoint: TestEndpoint, timeout: TimeInterval = 10) async throws
+    public static func raw(_ bytes: [UInt8], to endpoint: TestEndpoint, timeout: TimeInterval = defaultTimeout)
+        async throws
         -> [UInt8]
     {
         try await withCheckedThrowingContinuation { continuation in
