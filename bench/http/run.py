@@ -182,7 +182,8 @@ class Daemon:
                 if "READY=1" in fields:
                     self.ready_seconds = time.perf_counter() - started
                     # STATUS=serving N users on …: how many accounts the daemon loaded.
-                    self.status = next((f[len("STATUS="):] for f in fields if f.startswith("STATUS=")), "")
+                    status = next((f[len("STATUS="):] for f in fields if f.startswith("STATUS=")), "")
+                    self.status = status.split(" on ")[0]
                     return self
             sys.exit("portero did not send READY=1")
         finally:
@@ -614,8 +615,10 @@ def main():
     if args.append:
         header = (
             f"\n### `make bench-http`, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC\n\n"
-            f"- Command: `python3 bench/http/run.py --seconds {seconds} --users {args.users}` (what `make bench-http` "
-            "runs); release build; wrk 1 thread, loadgen 1 thread\n"
+            f"- Command: `python3 bench/http/run.py --seconds {seconds} --users {args.users}"
+            + (f" --only {args.only}" if args.only else "")
+            + (f" --baseline {args.baseline}" if args.baseline else "")
+            + "` (`make bench-http BENCH_ARGS=…` runs it); release build; wrk 1 thread, loadgen 1 thread\n"
             f"- Machine: {machine()}; load average {load_before[0]:.1f} at the start, {load_after[0]:.1f} at the "
             "end (other builds share the cores: compare ratios within this run, not absolute figures)\n"
             f"- Commit: {commit()}\n\n")
