@@ -94,8 +94,10 @@ import PorteroCore
         defer { directory.remove() }
         let json = try SnapshotJSON.encode(Self.authState(users: 20))
         let good = LogFormat.snapshotFile(seq: 9, at: Self.at, state: json)
+        // A bit flipped inside a string (a password hash's "$argon2id"): still JSON, so only the checksum sees it.
         var flipped = good
-        flipped[good.count / 2] ^= 0x01
+        let hash = try #require(good[(good.count / 2)...].firstRange(of: Array("$argon2id".utf8)))
+        flipped[hash.lowerBound + 1] ^= 0x02
         var badState = json
         badState[badState.count - 2] = UInt8(ascii: "[")
         let cases: [(String, [UInt8], String)] = [
