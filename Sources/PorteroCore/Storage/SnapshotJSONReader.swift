@@ -31,15 +31,6 @@ public struct SnapshotJSONReader {
         public func isEqual(to text: StaticString) -> Bool {
             count == text.utf8CodeUnitCount && memcmp(start, text.utf8Start, count) == 0
         }
-
-        /// The index in `names` of this name, or nil.
-        @inline(__always)
-        public func index(in names: [StaticString]) -> Int? {
-            for (index, name) in names.enumerated() where isEqual(to: name) {
-                return index
-            }
-            return nil
-        }
     }
 
     private let base: UnsafePointer<UInt8>
