@@ -87,7 +87,12 @@ public struct UTCTimestamp: Hashable, Sendable {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (fraction of 1 to 9 digits, truncated to milliseconds).
     public init?(parsing text: some StringProtocol) {
-        let bytes = Array(text.utf8)
+        guard let stamp = Array(text.utf8).withUnsafeBufferPointer({ Self(parsing: $0) }) else { return nil }
+        self = stamp
+    }
+
+    /// Parses the UTF-8 bytes of `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, as ``init(parsing:)-(StringProtocol)`` does.
+    public init?(parsing bytes: UnsafeBufferPointer<UInt8>) {
         guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int64? {
             var value: Int64 = 0

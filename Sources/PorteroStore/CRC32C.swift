@@ -38,7 +38,16 @@ enum CRC32C {
         return value
     }
 
-    private static func update(_ start: UInt32, _ buffer: UnsafeBufferPointer<UInt8>) -> UInt32 {
+    /// The running value before the first byte; ``update(_:_:)`` feeds it bytes, ``finish(_:)`` gives the checksum.
+    static let start: UInt32 = 0xFFFF_FFFF
+
+    /// The checksum of everything fed to `crc` so far.
+    static func finish(_ crc: UInt32) -> UInt32 {
+        crc ^ 0xFFFF_FFFF
+    }
+
+    /// Feeds `buffer` to the running value `start`.
+    static func update(_ start: UInt32, _ buffer: UnsafeBufferPointer<UInt8>) -> UInt32 {
         var crc = start
         var index = 0
         let count = buffer.count

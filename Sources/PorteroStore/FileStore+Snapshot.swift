@@ -124,10 +124,7 @@ extension FileStore {
         var outcome = SnapshotOutcome()
         let compacted = state.compacted(now: now)
         do {
-            let json = try SnapshotCodec.encode(compacted)
-            let file = LogFormat.snapshotFile(seq: seq, at: at, state: json)
-            try SnapshotCodec.write(file, seq: seq, in: directory)
-            outcome.bytes = file.count
+            outcome.bytes = try SnapshotCodec.write(compacted, seq: seq, at: at, in: directory)
         } catch let error as StoreError {
             outcome.error = error
             return outcome

@@ -72,8 +72,16 @@ enum LogFormat {
 
     /// A whole snapshot file around the state's JSON.
     static func snapshotFile(format: UInt64 = version, seq: UInt64, at: UTCTimestamp, state: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
+        var out = snapshotPrefix(format: format, seq: seq, at: at)
         out.reserveCapacity(state.count + 96)
+        out.append(contentsOf: state)
+        appendChecksum(of: 0, to: &out)
+        return out
+    }
+
+    /// What a snapshot file holds before its state: `{"format":1,"seq":N,"at":"…","state":`.
+    static func snapshotPrefix(format: UInt64 = version, seq: UInt64, at: UTCTimestamp) -> [UInt8] {
+        var out: [UInt8] = []
         out.append(contentsOf: #"{"format":"#.utf8)
         appendDecimal(format, to: &out)
         out.append(contentsOf: #","seq":"#.utf8)
@@ -81,9 +89,12 @@ enum LogFormat {
         out.append(contentsOf: #","at":""#.utf8)
         out.append(contentsOf: at.bytes)
         out.append(contentsOf: #"","state":"#.utf8)
-        out.append(contentsOf: state)
-        appendChecksum(of: 0, to: &out)
         return out
+    }
+
+    /// What ends a line or a snapshot file whose bytes so far have the checksum `crc`: `,"crc":"…"}` and a newline.
+    static func checksumSuffix(_ crc: UInt32) -> [UInt8] {
+        Array(#","crc":""#.utf8) + CRC32C.hex(crc) + Array(#""}"#.utf8) + [0x0A]
     }
 
     /// A JSON string literal (with quotes) for `text`.
@@ -110,10 +121,7 @@ enum LogFormat {
 
     private static func appendChecksum(of start: Int, to out: inout [UInt8]) {
         let crc = out.withUnsafeBufferPointer { CRC32C.checksum(UnsafeBufferPointer(rebasing: $0[start...])) }
-        out.append(contentsOf: #","crc":""#.utf8)
-        out.append(contentsOf: CRC32C.hex(crc))
-        out.append(contentsOf: #""}"#.utf8)
-        out.append(0x0A)
+        out.append(contentsOf: checksumSuffix(crc))
     }
 
     static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
@@ -151,6 +159,65 @@ enum LogFormat {
             throw JSONScanError(reason: "\"data\" is not an object")
         }
         return Line(seq: seq, at: at, type: type, data: members[3].value)
+    }
+
+    /// Where the parts of a snapshot file are, when it is laid out exactly as ``snapshotFile(format:seq:at:state:)``
+    /// writes it (nothing checked but that layout; the state not read at all).
+    struct SnapshotEnvelope {
+        let format: UInt64
+        let seq: UInt64
+        let at: UTCTimestamp
+        /// The bytes of `state`: from its `{` to just before `,"crc"`.
+        let state: Range<Int>
+        /// The bytes the checksum covers: everything before `,"crc"`.
+        let checksummed: Int
+        let crc: UInt32
+    }
+
+    /// The envelope of a snapshot file in exactly the layout this version writes, or nil for any other bytes (which
+    /// ``parseSnapshot(_:)`` then judges).
+    static func snapshotEnvelope(_ bytes: [UInt8]) -> SnapshotEnvelope? {
+        var index = 0
+        func literal(_ text: String) -> Bool {
+            let utf8 = Array(text.utf8)
+            guard bytes.count - index >= utf8.count, bytes[index..<(index + utf8.count)].elementsEqual(utf8) else {
+                return false
+            }
+            index += utf8.count
+            return true
+        }
+        func unsigned() -> UInt64? {
+            let start = index
+            var value: UInt64 = 0
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times.addingReportingOverflow(UInt64(bytes[index] - UInt8(ascii: "0")))
+                guard !overflow1, !overflow2 else { return nil }
+                value = sum
+                index += 1
+            }
+            guard index > start, index - start == 1 || bytes[start] != UInt8(ascii: "0") else { return nil }
+            return value
+        }
+        let suffixLength = 19  // ,"crc":"12345678"}\n
+        guard literal(#"{"format":"#), let format = unsigned(), literal(#","seq":"#), let seq = unsigned(),
+            literal(#","at":""#), bytes.count - index >= 24
+        else { return nil }
+        let stamp = bytes.withUnsafeBufferPointer {
+            UTCTimestamp(parsing: UnsafeBufferPointer(rebasing: $0[index..<(index + 24)]))
+        }
+        index += 24
+        guard let at = stamp, literal(#"","state":"#), bytes.count - index > suffixLength,
+            bytes[index] == UInt8(ascii: "{")
+        else { return nil }
+        let checksummed = bytes.count - suffixLength
+        let suffix = bytes[checksummed...]
+        guard suffix.prefix(8).elementsEqual(#","crc":""#.utf8),
+            suffix.suffix(3).elementsEqual([UInt8(ascii: "\""), UInt8(ascii: "}"), 0x0A]),
+            let crc = CRC32C.parseHex(bytes[(checksummed + 8)..<(checksummed + 16)])
+        else { return nil }
+        return SnapshotEnvelope(
+            format: format, seq: seq, at: at, state: index..<checksummed, checksummed: checksummed, crc: crc)
     }
 
     /// Parses a snapshot file and checks its checksum (not its format: the caller decides what to do with that).

@@ -58,9 +58,14 @@ enum POSIXFile {
 
     /// Writes all of `bytes`, continuing after short writes (for files that are fsynced and renamed as a whole).
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Failure {
+        bytes.withUnsafeBytes { writeAll(fd, $0) }
+    }
+
+    /// Writes all of `bytes`, continuing after short writes.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Failure {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if written > 0 {
                 offset += written
             } else if written == 0 {

@@ -199,8 +199,12 @@ class Daemon:
                     message = notify.recv(4096).decode()
                 except socket.timeout:
                     continue
-                if "READY=1" in message.split("\n"):
+                fields = message.split("\n")
+                if "READY=1" in fields:
                     self.ready_seconds = time.perf_counter() - started
+                    # STATUS=serving N users on …: how many accounts the daemon loaded.
+                    status = next((f[len("STATUS="):] for f in fields if f.startswith("STATUS=")), "")
+                    self.status = status.split(" on ")[0]
                     return self
             sys.exit("portero did not send READY=1")
         finally:
@@ -393,7 +397,8 @@ def main():
     parser.add_argument("--only", default="", help="comma-separated sections: read,peers,login,refresh,startup")
     parser.add_argument("--append", help="append the table to this Markdown file (BENCHMARKS.md)")
     parser.add_argument("--baseline", help="another portero binary (an earlier build) measured on the same read "
-                                           "routes in the same run, for before/after ratios")
+                                           "routes and start-up in the same run, for before/after ratios; with "
+                                           "--users, each also starts from the snapshot the other wrote")
     args = parser.parse_args()
     sections = set(args.only.split(",")) if args.only else {"read", "peers", "login", "refresh", "startup"}
     if args.skip_peers:
@@ -551,23 +556,52 @@ def main():
             if args.users:
                 log(f"generating {args.users} users")
                 data = generate_users(args.binary, venv, os.path.join(work, "gen"), args.users)
-                big = Daemon(args.binary, os.path.dirname(data), data)
-                log("start-up with them")
-                big.start(timeout=600)
-                time.sleep(1)
-                rss = big.rss_mib()
-                per_user = (rss - rss_empty) * 1024 * 1024 / args.users
-                log("snapshot")
-                snapshot_seconds, snapshot_bytes = snapshot(args.binary, big)
-                rss_after = big.rss_mib()
-                big.stop()
-                lines.append(("startup", f"| start-up, {args.users:,} users: READY=1 / RSS / per user | "
-                                         f"{big.ready_seconds:.2f} s | {rss:.0f} MiB | {per_user:.0f} B | | |"))
-                lines.append(("startup", f"| `portero snapshot` of {args.users:,} users: time / size / RSS after | "
-                                         f"{snapshot_seconds:.2f} s | {snapshot_bytes / 1e6:.0f} MB | "
-                                         f"{rss_after:.0f} MiB | | |"))
-                notes.append(f"{args.users:,} users: READY=1 in **{big.ready_seconds:.2f} s**, RSS **{rss:.0f} "
-                             "MiB** (targets < 5 s, < 1 GiB)")
+                # Each binary starts from its own copy of the generated directory (a snapshot rewrites it). With
+                # --baseline, the baseline goes first, then this build; then the baseline starts again from the
+                # snapshot this build wrote, and this build from the one the baseline wrote: each reads the other's.
+                binaries = ([("baseline", args.baseline)] if args.baseline else []) + [("this build", args.binary)]
+                written = {}
+                results = {}
+                for label, binary in binaries:
+                    copy = os.path.join(work, f"run-{len(written)}")
+                    shutil.copytree(os.path.dirname(data), copy)
+                    big = Daemon(binary, copy, os.path.join(copy, "data"))
+                    log(f"start-up with them: {label}")
+                    big.start(timeout=600)
+                    time.sleep(1)
+                    rss = big.rss_mib()
+                    per_user = (rss - rss_empty) * 1024 * 1024 / args.users
+                    log(f"snapshot: {label}")
+                    snapshot_seconds, snapshot_bytes = snapshot(binary, big)
+                    rss_after = big.rss_mib()
+                    big.stop()
+                    written[label] = big.data_dir
+                    results[label] = big.ready_seconds, rss
+                    name = "" if not args.baseline else f" ({label})"
+                    lines.append(("startup", f"| start-up{name}, {args.users:,} users: READY=1 / RSS / per user | "
+                                             f"{big.ready_seconds:.2f} s | {rss:.0f} MiB | {per_user:.0f} B | | |"))
+                    lines.append(("startup", f"| `portero snapshot`{name} of {args.users:,} users: time / size / "
+                                             f"RSS after | {snapshot_seconds:.2f} s | {snapshot_bytes / 1e6:.0f} MB | "
+                                             f"{rss_after:.0f} MiB | | |"))
+                    if big.status:
+                        notes.append(f"{label}: `{big.status}`")
+                ready, rss = results["this build"]
+                notes.append(f"{args.users:,} users: READY=1 in **{ready:.2f} s**, RSS **{rss:.0f} MiB** (targets "
+                             "< 5 s, < 1 GiB)")
+                if args.baseline:
+                    before_ready, before_rss = results["baseline"]
+                    notes.append(f"start-up with {args.users:,} users: this build {ready:.2f} s vs the baseline "
+                                 f"{before_ready:.2f} s = **{before_ready / ready:.1f}×** faster")
+                    for reader, writer in (("baseline", "this build"), ("this build", "baseline")):
+                        binary = dict(binaries)[reader]
+                        other = Daemon(binary, os.path.join(work, f"cross-{reader.replace(' ', '-')}"),
+                                       written[writer])
+                        log(f"{reader} reading the snapshot {writer} wrote")
+                        other.start(timeout=600)
+                        other.stop()
+                        lines.append(("startup", f"| start-up ({reader}) from the snapshot {writer} wrote: READY=1 "
+                                                 f"| {other.ready_seconds:.2f} s | | | | |"))
+                        notes.append(f"{reader} reading {writer}'s snapshot: `{other.status}`")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -589,8 +623,10 @@ def main():
     if args.append:
         header = (
             f"\n### `make bench-http`, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC\n\n"
-            f"- Command: `python3 bench/http/run.py --seconds {seconds} --users {args.users}` (what `make bench-http` "
-            "runs); release build; wrk 1 thread, loadgen 1 thread\n"
+            f"- Command: `python3 bench/http/run.py --seconds {seconds} --users {args.users}"
+            + (f" --only {args.only}" if args.only else "")
+            + (f" --baseline {args.baseline}" if args.baseline else "")
+            + "` (`make bench-http BENCH_ARGS=…` runs it); release build; wrk 1 thread, loadgen 1 thread\n"
             f"- Machine: {machine()}; load average {load_before[0]:.1f} at the start, {load_after[0]:.1f} at the "
             "end (other builds share the cores: compare ratios within this run, not absolute figures)\n"
             f"- Commit: {commit()}\n\n")

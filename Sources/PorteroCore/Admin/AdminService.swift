@@ -31,16 +31,26 @@ public struct AdminService: Sendable {
     }
 
     public func stats() async -> Stats {
-        let state = await store.state
         let now = clock.now()
-        let users = state.users.values
+        // Counted in place, without a copy of the state (a copy kept while counting would make the next record
+        // copy every table) and without the temporary arrays `filter` makes (200 MB at a million users).
+        let counts = store.withCurrentState { state in
+            (
+                users: state.users.count,
+                verified: state.users.values.lazy.filter(\.emailVerified).count,
+                sessions: state.sessions.values.lazy.filter { $0.expiresAt > now }.count,
+                locked: state.lockouts.values.lazy.filter { ($0.lockedUntil ?? .distantPast) > now }.count,
+                revoked: state.revokedTokenIDs.count,
+                queued: state.outbox.values.lazy.filter(\.isPending).count
+            )
+        }
         return Stats(
-            users: users.count,
-            verifiedUsers: users.filter(\.emailVerified).count,
-            sessions: state.sessions.values.filter { $0.expiresAt > now }.count,
-            lockedEmails: state.lockouts.values.filter { ($0.lockedUntil ?? .distantPast) > now }.count,
-            revokedAccessTokens: state.revokedTokenIDs.count,
-            queuedMail: state.outbox.values.filter(\.isPending).count,
+            users: counts.users,
+            verifiedUsers: counts.verified,
+            sessions: counts.sessions,
+            lockedEmails: counts.locked,
+            revokedAccessTokens: counts.revoked,
+            queuedMail: counts.queued,
             lastSeq: await store.lastSeq,
             writable: await store.failure == nil
         )

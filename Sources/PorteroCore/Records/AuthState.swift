@@ -24,6 +24,23 @@ public struct AuthState: StoreStateProtocol, Equatable {
 
     public init() {}
 
+    /// A state from all its parts, derived indexes included (the snapshot reader builds them).
+    init(
+        users: [UUID: User], userIDsByEmail: [String: UUID], codes: [String: OneTimeCode],
+        sessions: [UUID: RefreshSession], sessionIDsByToken: [String: UUID], spentTokens: [String: SpentRefreshToken],
+        revokedTokenIDs: [String: Date], lockouts: [String: LockoutEntry], outbox: [UUID: OutboxMail]
+    ) {
+        self.users = users
+        self.userIDsByEmail = userIDsByEmail
+        self.codes = codes
+        self.sessions = sessions
+        self.sessionIDsByToken = sessionIDsByToken
+        self.spentTokens = spentTokens
+        self.revokedTokenIDs = revokedTokenIDs
+        self.lockouts = lockouts
+        self.outbox = outbox
+    }
+
     // MARK: Queries
 
     public func user(id: UUID) -> User? { users[id] }
@@ -223,9 +240,14 @@ public struct AuthState: StoreStateProtocol, Equatable {
         self.spentTokens = try container.decode([String: SpentRefreshToken].self, forKey: .spentTokens)
         self.revokedTokenIDs = try container.decode([String: Date].self, forKey: .revokedTokenIDs)
         self.lockouts = try container.decode([String: LockoutEntry].self, forKey: .lockouts)
-        self.outbox = Dictionary(
-            uniqueKeysWithValues: try container.decode([OutboxMail].self, forKey: .outbox).map { ($0.id, $0) }
-        )
+        // Two mails with one id are damage (a snapshot never holds them): refused, where
+        // `Dictionary(uniqueKeysWithValues:)` would trap.
+        for mail in try container.decode([OutboxMail].self, forKey: .outbox) {
+            guard self.outbox.updateValue(mail, forKey: mail.id) == nil else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .outbox, in: container, debugDescription: "two mails with one id")
+            }
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -32,4 +32,15 @@ public protocol StoreStateProtocol: Sendable, Codable {
 
     /// The state with everything no longer live dropped (expired codes, spent sessions...), used for snapshots.
     func compacted(now: Date) -> Self
+
+    /// Reads the state from the JSON of a snapshot's `state` (exactly `bytes`) without `JSONDecoder`, for speed; nil
+    /// (the default) leaves it to `JSONDecoder`.
+    ///
+    /// - Important: It must never give a state other than the one ``SnapshotJSON/decode(_:from:)`` gives for the same
+    ///   bytes: when in any doubt it throws, and the store decodes with `JSONDecoder` instead, which has the last word.
+    static func readSnapshot(_ bytes: ArraySlice<UInt8>) throws(SnapshotJSONReadError) -> Self?
+
+    /// Writes the state's snapshot JSON: exactly the bytes ``SnapshotJSON/encode(_:)`` gives, which the default
+    /// writes (in one piece); a state may write them itself, in pieces, so that a large one is never in memory twice.
+    func writeSnapshot(to writer: inout SnapshotJSONWriter) throws
 }
