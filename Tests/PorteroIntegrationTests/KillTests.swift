@@ -20,9 +20,11 @@ struct KillTests {
                     while !shared.stop.load(ordering: .relaxed) {
                         let email = "kill\(cycle)-w\(writer)-\(index)@example.com"
                         index += 1
+                        // The default timeout, not a short one: under load a registration's argon2id hash (on
+                        // threads at nice 10) can take seconds, and a writer takes a missing answer for the kill.
                         let answer = try? await HTTPTestClient.request(
                             "POST", "/api/v1/auth/register", to: endpoint,
-                            json: ["email": email, "password": "correct horse battery \(index)"], timeout: 5)
+                            json: ["email": email, "password": "correct horse battery \(index)"])
                         if answer?.status == 201 {
                             shared.acknowledged.withLock { $0.append(email) }
                         } else if answer == nil {
