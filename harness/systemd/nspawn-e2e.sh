@@ -246,7 +246,15 @@ step "register → verify → login (socket and TCP) → profile"
 
 PID_BEFORE="$(IN systemctl show portero.service -p MainPID --value)"
 IN systemctl reload portero.service || fail "systemctl reload"
-[ "$(IN systemctl is-active portero.service)" = active ] || fail "not active after reload"
+# systemd 252 ends the reload job when `kill -HUP` exits; the unit reads "reloading" from the daemon's RELOADING=1
+# until its READY=1, which under a loaded machine may come a moment later.
+STATE=""
+for _ in $(seq 1 100); do
+  STATE="$(IN systemctl is-active portero.service || true)"
+  [ "$STATE" = reloading ] || break
+  sleep 0.1
+done
+[ "$STATE" = active ] || fail "not active after reload ($STATE)"
 [ "$(IN systemctl show portero.service -p MainPID --value)" = "$PID_BEFORE" ] || fail "reload restarted the process"
 R="$(auth GET /profile "" -H "Authorization: Bearer $ACCESS")"
 [ "$(status_of "$R")" = 200 ] || fail "profile after reload answered $(status_of "$R")"
