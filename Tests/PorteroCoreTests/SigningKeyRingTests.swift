@@ -24,7 +24,7 @@ struct SigningKeyRingTests {
     }
 
     func access(_ service: TokenService, at now: Date) async throws -> String {
-        try await service.issueAccessToken(
+        try service.issueAccessToken(
             userID: userID, sessionID: nil, email: "a@example.com", emailVerified: true, roles: ["user"], now: now
         ).token
     }

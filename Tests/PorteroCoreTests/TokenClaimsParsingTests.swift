@@ -41,7 +41,7 @@ struct TokenClaimsParsingTests {
     @Test("a payload written by hand reads as the same claims jwt-kit would decode")
     func accepted() async throws {
         let service = try await service()
-        let issued = try await service.issueAccessToken(
+        let issued = try service.issueAccessToken(
             userID: userID, sessionID: nil, email: "a@example.com", emailVerified: true, roles: ["user"], now: Self.now)
         #expect(try await service.verifyAccessToken(issued.token, now: Self.now) == issued.claims)
         let claims = try await service.verifyAccessToken(signed(payload(), like: issued.token), now: Self.now)
@@ -65,7 +65,7 @@ struct TokenClaimsParsingTests {
     @Test("wrong types, missing claims, duplicates and broken JSON are invalid_token")
     func refused() async throws {
         let service = try await service()
-        let issued = try await service.issueAccessToken(
+        let issued = try service.issueAccessToken(
             userID: userID, sessionID: nil, email: "a@example.com", emailVerified: true, roles: ["user"], now: Self.now)
         var payloads = ["exp", "sub", "iss", "email_verified", "roles", "jti"].map { payload(dropping: [$0]) }
         payloads += [

@@ -1,4 +1,5 @@
 import Foundation
+import JWTKit
 import PorteroCore
 import Testing
 
@@ -22,7 +23,7 @@ struct TokenServiceTests {
     }
 
     func access(_ service: TokenService, at now: Date = now) async throws -> String {
-        try await service.issueAccessToken(
+        try service.issueAccessToken(
             userID: userID, sessionID: UUID(), email: "a@example.com", emailVerified: true, roles: ["user"], now: now
         ).token
     }
@@ -60,6 +61,44 @@ struct TokenServiceTests {
         #expect(try await service.verifyAccessToken(token, now: Self.now).sub == userID.uuidString.lowercased())
     }
 
+    /// The payload is written by hand (no `JSONEncoder`); a standard parser and jwt-kit itself must read back exactly
+    /// the claims that went in, whatever the strings hold.
+    @Test("hand-written claims: escapes survive, absent optionals are omitted, jwt-kit verifies the token")
+    func handWrittenClaims() async throws {
+        let service = try await service()
+        let keys = JWTKeyCollection()
+        await keys.add(
+            hmac: HMACKey(from: Self.secret), digestAlgorithm: .sha256,
+            kid: JWKIdentifier(string: service.signingKeys.currentKID))
+        let email = "q\"uo\\te/\u{1}\n\t\u{7F}Zoë🙂@example.com"
+        let roles = ["admin", "rôle \"x\"", "", "\u{1F}"]
+        for sessionID in [UUID(), nil] {
+            let issued = try service.issueAccessToken(
+                userID: userID, sessionID: sessionID, email: email, emailVerified: false, roles: roles, now: Self.now)
+            let payload = try Self.part(issued.token, 1)
+            #expect(payload["email"] as? String == email)
+            #expect(payload["roles"] as? [String] == roles)
+            #expect(payload["email_verified"] as? Bool == false)
+            #expect(payload["sid"] as? String == sessionID?.uuidString.lowercased())
+            #expect(payload.keys.contains("sid") == (sessionID != nil))
+            #expect(try await keys.verify(issued.token, as: AccessClaims.self) == issued.claims)
+            #expect(try await service.verifyAccessToken(issued.token, now: Self.now) == issued.claims)
+        }
+        for (name, phone) in [("Zoë \"Z\" \u{2}", "+49 30 1234"), (nil, nil)] as [(String?, String?)] {
+            let token = try service.issueIDToken(
+                userID: userID, email: email, emailVerified: true, name: name, phone: phone, now: Self.now)
+            let payload = try Self.part(token, 1)
+            #expect(payload["name"] as? String == name && payload.keys.contains("name") == (name != nil))
+            #expect(payload["phone_number"] as? String == phone && payload.keys.contains("phone_number") == (phone != nil))
+            let claims = try await keys.verify(token, as: IDClaims.self)
+            #expect(claims.email == email && claims.name == name && claims.phoneNumber == phone && claims.emailVerified)
+            #expect(try Self.part(token, 0)["typ"] as? String == "id+jwt")
+        }
+        let verification = try service.issueVerificationToken(userID: userID, email: email, now: Self.now)
+        #expect(try await keys.verify(verification, as: VerificationClaims.self).email == email)
+        #expect(try await service.verifyVerificationToken(verification, now: Self.now).email == email)
+    }
+
     @Test("expiry and not-before honour 60 s of skew")
     func times() async throws {
         let service = try await service()
@@ -75,9 +114,9 @@ struct TokenServiceTests {
     @Test("tokens of another kind, issuer, audience or key are refused")
     func wrongContext() async throws {
         let service = try await service()
-        let verification = try await service.issueVerificationToken(userID: userID, email: "a@example.com", now: Self.now)
+        let verification = try service.issueVerificationToken(userID: userID, email: "a@example.com", now: Self.now)
         await #expect(throws: TokenService.invalid) { _ = try await service.verifyAccessToken(verification, now: Self.now) }
-        let id = try await service.issueIDToken(
+        let id = try service.issueIDToken(
             userID: userID, email: "a@example.com", emailVerified: true, name: nil, phone: nil, now: Self.now)
         await #expect(throws: TokenService.invalid) { _ = try await service.verifyAccessToken(id, now: Self.now) }
         let access = try await access(service)

@@ -144,7 +144,7 @@ public struct AuthService: Sendable {
     /// Signs the tokens of a session that is already durable.
     func signIn(user: User, sessionID: UUID, refreshToken: String, now: Date) async throws -> SignedIn {
         let service = await tokens()
-        let access = try await service.issueAccessToken(
+        let access = try service.issueAccessToken(
             userID: user.id,
             sessionID: sessionID,
             email: user.email,
@@ -152,7 +152,7 @@ public struct AuthService: Sendable {
             roles: user.roles,
             now: now
         )
-        let idToken = try await service.issueIDToken(
+        let idToken = try service.issueIDToken(
             userID: user.id,
             email: user.email,
             emailVerified: user.emailVerified,

@@ -338,8 +338,8 @@ public enum AuthRecord: StoreRecord, Equatable {
         }
     }
 
-    static var encoder: JSONEncoder { RecordCoding.encoder }
-    static var decoder: JSONDecoder { RecordCoding.decoder }
+    static var encoder: JSONEncoder { RecordCoding.sharedEncoder }
+    static var decoder: JSONDecoder { RecordCoding.sharedDecoder }
 }
 
 /// A log line whose `type` this version does not know.

@@ -1,12 +1,14 @@
 import PorteroFormat
 public import Foundation
+import Synchronization
 
 /// How record data is written: snake_case keys (`user_id`, `last_login_ip`) and RFC 3339 UTC times with
 /// milliseconds, so `jq` readers see the conventions of the API.
 public enum RecordCoding {
+    /// A new encoder with the record conventions (change it freely).
     public static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .custom { path in SnakeKey(snakeCase(path.last?.stringValue ?? "")) }
+        encoder.keyEncodingStrategy = .custom { path in SnakeKey(snakeKeys.converted(path.last?.stringValue ?? "")) }
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
@@ -15,9 +17,10 @@ public enum RecordCoding {
         return encoder
     }
 
+    /// A new decoder with the record conventions (change it freely).
     public static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .custom { path in SnakeKey(camelCase(path.last?.stringValue ?? "")) }
+        decoder.keyDecodingStrategy = .custom { path in SnakeKey(camelKeys.converted(path.last?.stringValue ?? "")) }
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
@@ -25,6 +28,35 @@ public enum RecordCoding {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 time")
         }
         return decoder
+    }
+
+    /// One encoder and one decoder for every record the store writes and reads: `JSONEncoder` and `JSONDecoder` are
+    /// safe to share as long as nobody changes them, and making them anew cost a share of every durable write.
+    static let sharedEncoder = encoder
+    static let sharedDecoder = decoder
+
+    /// Converted keys, remembered: the case conversions walk `Character`s and ran for every key of every record
+    /// encoded and decoded back on each write. Bounded, since a decoder also meets the keys of imported JSON.
+    static let snakeKeys = KeyCache(convert: snakeCase)
+    static let camelKeys = KeyCache(convert: camelCase)
+
+    final class KeyCache: Sendable {
+        private let convert: @Sendable (String) -> String
+        private let known = Mutex<[String: String]>([:])
+        static let capacity = 512
+
+        init(convert: @escaping @Sendable (String) -> String) {
+            self.convert = convert
+        }
+
+        func converted(_ key: String) -> String {
+            if let value = known.withLock({ $0[key] }) { return value }
+            let value = convert(key)
+            known.withLock { known in
+                if known.count < Self.capacity { known[key] = value }
+            }
+            return value
+        }
     }
 
     /// Words written upper-case in Swift property names.

@@ -1,4 +1,5 @@
 import Crypto
+import ExtrasBase64
 public import Foundation
 public import JWTKit
 import Logging
@@ -41,7 +42,7 @@ public struct TokenService: Sendable {
 
     public func issueAccessToken(
         userID: UUID, sessionID: UUID?, email: String, emailVerified: Bool, roles: [String], now: Date
-    ) async throws -> IssuedAccessToken {
+    ) throws -> IssuedAccessToken {
         let issuedAt = Self.seconds(now)
         let lifetime = Int(accessTTL.components.seconds)
         let claims = AccessClaims(
@@ -57,12 +58,33 @@ public struct TokenService: Sendable {
             roles: roles,
             sid: sessionID?.uuidString.lowercased()
         )
-        return IssuedAccessToken(token: try await sign(claims, kind: .access), claims: claims, expiresIn: lifetime)
+        let token = try sign(kind: .access) { json in
+            json.common(iss: claims.iss, aud: claims.aud, sub: claims.sub, iat: claims.iat, exp: claims.exp)
+            json.raw(#","nbf":"#)
+            json.int(claims.nbf)
+            json.raw(#","jti":"#)
+            json.string(claims.jti)
+            json.raw(#","email":"#)
+            json.string(claims.email)
+            json.raw(#","email_verified":"#)
+            json.bool(claims.emailVerified)
+            json.raw(#","roles":["#)
+            for (index, role) in claims.roles.enumerated() {
+                if index > 0 { json.raw(UInt8(ascii: ",")) }
+                json.string(role)
+            }
+            json.raw(UInt8(ascii: "]"))
+            if let sid = claims.sid {
+                json.raw(#","sid":"#)
+                json.string(sid)
+            }
+        }
+        return IssuedAccessToken(token: token, claims: claims, expiresIn: lifetime)
     }
 
     public func issueIDToken(
         userID: UUID, email: String, emailVerified: Bool, name: String?, phone: String?, now: Date
-    ) async throws -> String {
+    ) throws -> String {
         let issuedAt = Self.seconds(now)
         let claims = IDClaims(
             iss: issuer,
@@ -75,10 +97,24 @@ public struct TokenService: Sendable {
             name: name,
             phoneNumber: phone
         )
-        return try await sign(claims, kind: .id)
+        return try sign(kind: .id) { json in
+            json.common(iss: claims.iss, aud: claims.aud, sub: claims.sub, iat: claims.iat, exp: claims.exp)
+            json.raw(#","email":"#)
+            json.string(claims.email)
+            json.raw(#","email_verified":"#)
+            json.bool(claims.emailVerified)
+            if let name = claims.name {
+                json.raw(#","name":"#)
+                json.string(name)
+            }
+            if let phone = claims.phoneNumber {
+                json.raw(#","phone_number":"#)
+                json.string(phone)
+            }
+        }
     }
 
-    public func issueVerificationToken(userID: UUID, email: String, now: Date) async throws -> String {
+    public func issueVerificationToken(userID: UUID, email: String, now: Date) throws -> String {
         let issuedAt = Self.seconds(now)
         let claims = VerificationClaims(
             iss: issuer,
@@ -91,13 +127,35 @@ public struct TokenService: Sendable {
             email: email,
             scope: VerificationClaims.scopeValue
         )
-        return try await sign(claims, kind: .verification)
+        return try sign(kind: .verification) { json in
+            json.common(iss: claims.iss, aud: claims.aud, sub: claims.sub, iat: claims.iat, exp: claims.exp)
+            json.raw(#","nbf":"#)
+            json.int(claims.nbf)
+            json.raw(#","jti":"#)
+            json.string(claims.jti)
+            json.raw(#","email":"#)
+            json.string(claims.email)
+            json.raw(#","scope":"#)
+            json.string(claims.scope)
+        }
     }
 
-    private func sign(_ claims: some JWTPayload, kind: TokenKind) async throws -> String {
-        let header: JWTHeader = ["typ": .string(kind.type), "alg": .string(signingKeys.algorithmName)]
-        return try await signingKeys.collection.sign(
-            claims, kid: JWKIdentifier(string: signingKeys.currentKID), header: header)
+    /// `header.payload.signature` with the current key: the header is the one ``SigningKeys`` encoded for `kind`,
+    /// the payload is written by `claims` and signed by jwt-kit's algorithm object for the key. No `JSONEncoder`
+    /// and no hop onto the key collection's actor: those cost more than the HMAC on every login and `/refresh`.
+    private func sign(kind: TokenKind, claims: (inout SnapshotJSONWriter) -> Void) throws -> String {
+        var payload = SnapshotJSONWriter()
+        payload.raw(UInt8(ascii: "{"))
+        claims(&payload)
+        payload.raw(UInt8(ascii: "}"))
+        let options: Base64.EncodingOptions = [.base64UrlAlphabet, .omitPaddingCharacter]
+        var token = signingKeys.encodedHeaders[kind]
+        token.append(UInt8(ascii: "."))
+        token.append(contentsOf: Base64.encodeToBytes(bytes: payload.bytes, options: options))
+        let signature = try signingKeys.signer.sign(token)
+        token.append(UInt8(ascii: "."))
+        token.append(contentsOf: Base64.encodeToBytes(bytes: signature, options: options))
+        return String(decoding: token, as: UTF8.self)
     }
 
     // MARK: Checking
@@ -182,10 +240,13 @@ public struct TokenService: Sendable {
 /// The keys tokens are signed and checked with: the current key signs; every live key (see ``SigningKeyRing``)
 /// verifies the tokens that carry its `kid`.
 public struct SigningKeys: Sendable {
-    public let collection: JWTKeyCollection
     /// The `alg` of the current key.
     public let algorithmName: String
     public let currentKID: String
+    /// jwt-kit's algorithm object for the current key: it signs every token issued.
+    let signer: any JWTAlgorithm
+    /// For each kind of token, base64url of its header with the current key, `{"alg":…,"kid":…,"typ":…}`.
+    let encodedHeaders: EncodedHeaders
     /// Every live key's `kid` and the one algorithm it verifies.
     public let algorithms: [String: SigningKey.Algorithm]
     /// Every live key's `kid` and jwt-kit's algorithm object for it (taken from ``collection`` once), so a check
@@ -217,14 +278,50 @@ public struct SigningKeys: Sendable {
         for kid in algorithms.keys {
             verifiers[kid] = try? await collection.getKey(for: JWKIdentifier(string: kid))
         }
+        let current = ring.current
+        // Not reachable: the current key is live, and every live key's material is valid by construction.
+        guard let signer = verifiers[current.kid] else { preconditionFailure("the current signing key did not load") }
         return SigningKeys(
-            collection: collection,
-            algorithmName: ring.current.algorithm.rawValue,
-            currentKID: ring.current.kid,
+            algorithmName: current.algorithm.rawValue,
+            currentKID: current.kid,
+            signer: signer,
+            encodedHeaders: EncodedHeaders(algorithm: current.algorithm, kid: current.kid),
             algorithms: algorithms,
             verifiers: verifiers,
             jwks: ring.jwks
         )
+    }
+
+    /// The three headers of ``encodedHeaders``.
+    struct EncodedHeaders: Sendable {
+        private let access: [UInt8]
+        private let id: [UInt8]
+        private let verification: [UInt8]
+
+        init(algorithm: SigningKey.Algorithm, kid: String) {
+            func encode(_ kind: TokenKind) -> [UInt8] {
+                var header = SnapshotJSONWriter()
+                header.raw(#"{"alg":"#)
+                header.string(algorithm.rawValue)
+                header.raw(#","kid":"#)
+                header.string(kid)
+                header.raw(#","typ":"#)
+                header.string(kind.type)
+                header.raw(UInt8(ascii: "}"))
+                return Base64.encodeToBytes(bytes: header.bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+            }
+            access = encode(.access)
+            id = encode(.id)
+            verification = encode(.verification)
+        }
+
+        subscript(kind: TokenKind) -> [UInt8] {
+            switch kind {
+            case .access: access
+            case .id: id
+            case .verification: verification
+            }
+        }
     }
 
     /// HS256 with one secret, e.g. `PORTERO_JWT_SECRET`; nil when it is shorter than 32 bytes.
@@ -233,5 +330,21 @@ public struct SigningKeys: Sendable {
             let ring = SigningKeyRing(keys: [key], retention: .zero, now: Date())
         else { return nil }
         return await make(ring)
+    }
+}
+
+extension SnapshotJSONWriter {
+    /// The claims every token has, opening its payload object: `"iss":…,"aud":…,"sub":…,"iat":…,"exp":…`.
+    fileprivate mutating func common(iss: String, aud: String, sub: String, iat: Int, exp: Int) {
+        raw(#""iss":"#)
+        string(iss)
+        raw(#","aud":"#)
+        string(aud)
+        raw(#","sub":"#)
+        string(sub)
+        raw(#","iat":"#)
+        int(iat)
+        raw(#","exp":"#)
+        int(exp)
     }
 }

@@ -35,7 +35,7 @@ struct Fixtures: Sendable {
             last = (user, session)
         }
         guard let (user, session) = last else { throw FixtureError("population must be at least 1") }
-        let issued = try await tokens.issueAccessToken(
+        let issued = try tokens.issueAccessToken(
             userID: user.id, sessionID: session.id, email: user.email, emailVerified: user.emailVerified,
             roles: user.roles, now: now)
         return Fixtures(

@@ -55,7 +55,7 @@ let benchmarks: @Sendable () -> Void = {
             let user = fixtures.user
             for _ in benchmark.scaledIterations {
                 blackHole(
-                    try await fixtures.tokens.issueAccessToken(
+                    try fixtures.tokens.issueAccessToken(
                         userID: user.id, sessionID: fixtures.session.id, email: user.email,
                         emailVerified: user.emailVerified, roles: user.roles, now: fixtures.now))
             }
