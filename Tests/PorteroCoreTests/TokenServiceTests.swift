@@ -89,7 +89,8 @@ struct TokenServiceTests {
                 userID: userID, email: email, emailVerified: true, name: name, phone: phone, now: Self.now)
             let payload = try Self.part(token, 1)
             #expect(payload["name"] as? String == name && payload.keys.contains("name") == (name != nil))
-            #expect(payload["phone_number"] as? String == phone && payload.keys.contains("phone_number") == (phone != nil))
+            #expect(
+                payload["phone_number"] as? String == phone && payload.keys.contains("phone_number") == (phone != nil))
             let claims = try await keys.verify(token, as: IDClaims.self)
             #expect(claims.email == email && claims.name == name && claims.phoneNumber == phone && claims.emailVerified)
             #expect(try Self.part(token, 0)["typ"] as? String == "id+jwt")
@@ -115,18 +116,24 @@ struct TokenServiceTests {
     func wrongContext() async throws {
         let service = try await service()
         let verification = try service.issueVerificationToken(userID: userID, email: "a@example.com", now: Self.now)
-        await #expect(throws: TokenService.invalid) { _ = try await service.verifyAccessToken(verification, now: Self.now) }
+        await #expect(throws: TokenService.invalid) {
+            _ = try await service.verifyAccessToken(verification, now: Self.now)
+        }
         let id = try service.issueIDToken(
             userID: userID, email: "a@example.com", emailVerified: true, name: nil, phone: nil, now: Self.now)
         await #expect(throws: TokenService.invalid) { _ = try await service.verifyAccessToken(id, now: Self.now) }
         let access = try await access(service)
-        await #expect(throws: TokenService.invalid) { _ = try await service.verifyVerificationToken(access, now: Self.now) }
+        await #expect(throws: TokenService.invalid) {
+            _ = try await service.verifyVerificationToken(access, now: Self.now)
+        }
         for other in [
             try await self.service(issuer: "other"), try await self.service(audience: "other"),
             try await self.service(secret: Array("a different secret of enough length!!".utf8)),
         ] {
             let foreign = try await self.access(other)
-            await #expect(throws: TokenService.invalid) { _ = try await service.verifyAccessToken(foreign, now: Self.now) }
+            await #expect(throws: TokenService.invalid) {
+                _ = try await service.verifyAccessToken(foreign, now: Self.now)
+            }
         }
     }
 
@@ -144,9 +151,10 @@ struct TokenServiceTests {
             forged.append(try Self.encode(changed) + "." + parts[1] + "." + parts[2])
             forged.append(try Self.encode(changed) + "." + parts[1] + ".")
         }
-        for (key, value) in [("jku", "http://evil/jwks"), ("x5u", "http://evil/x"), ("crit", ["exp"]),
-            ("jwk", ["kty": "oct", "k": "AAAA"]), ("kid", "../../etc/passwd")] as [(String, Any)]
-        {
+        for (key, value) in [
+            ("jku", "http://evil/jwks"), ("x5u", "http://evil/x"), ("crit", ["exp"]),
+            ("jwk", ["kty": "oct", "k": "AAAA"]), ("kid", "../../etc/passwd"),
+        ] as [(String, Any)] {
             var changed = header
             changed[key] = value
             forged.append(try Self.encode(changed) + "." + parts[1] + "." + parts[2])

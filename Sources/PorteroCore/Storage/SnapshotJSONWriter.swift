@@ -6,6 +6,7 @@ import PorteroFormat
 /// a threshold: a state of any size is written in pieces of about that size instead of as one copy in memory.
 ///
 /// The caller writes the members of each object in the order `JSONEncoder` sorts them (by their UTF-8 bytes).
+/// Token claims are written with it too (``JSONWritableClaims``), in their own order.
 public struct SnapshotJSONWriter {
     /// Receives each full buffer, in order.
     public typealias Sink = (UnsafeBufferPointer<UInt8>) throws -> Void

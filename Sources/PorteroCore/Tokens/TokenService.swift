@@ -58,27 +58,7 @@ public struct TokenService: Sendable {
             roles: roles,
             sid: sessionID?.uuidString.lowercased()
         )
-        let token = try sign(kind: .access) { json in
-            json.common(iss: claims.iss, aud: claims.aud, sub: claims.sub, iat: claims.iat, exp: claims.exp)
-            json.raw(#","nbf":"#)
-            json.int(claims.nbf)
-            json.raw(#","jti":"#)
-            json.string(claims.jti)
-            json.raw(#","email":"#)
-            json.string(claims.email)
-            json.raw(#","email_verified":"#)
-            json.bool(claims.emailVerified)
-            json.raw(#","roles":["#)
-            for (index, role) in claims.roles.enumerated() {
-                if index > 0 { json.raw(UInt8(ascii: ",")) }
-                json.string(role)
-            }
-            json.raw(UInt8(ascii: "]"))
-            if let sid = claims.sid {
-                json.raw(#","sid":"#)
-                json.string(sid)
-            }
-        }
+        let token = try sign(claims, kind: .access)
         return IssuedAccessToken(token: token, claims: claims, expiresIn: lifetime)
     }
 
@@ -97,21 +77,7 @@ public struct TokenService: Sendable {
             name: name,
             phoneNumber: phone
         )
-        return try sign(kind: .id) { json in
-            json.common(iss: claims.iss, aud: claims.aud, sub: claims.sub, iat: claims.iat, exp: claims.exp)
-            json.raw(#","email":"#)
-            json.string(claims.email)
-            json.raw(#","email_verified":"#)
-            json.bool(claims.emailVerified)
-            if let name = claims.name {
-                json.raw(#","name":"#)
-                json.string(name)
-            }
-            if let phone = claims.phoneNumber {
-                json.raw(#","phone_number":"#)
-                json.string(phone)
-            }
-        }
+        return try sign(claims, kind: .id)
     }
 
     public func issueVerificationToken(userID: UUID, email: String, now: Date) throws -> String {
@@ -127,27 +93,16 @@ public struct TokenService: Sendable {
             email: email,
             scope: VerificationClaims.scopeValue
         )
-        return try sign(kind: .verification) { json in
-            json.common(iss: claims.iss, aud: claims.aud, sub: claims.sub, iat: claims.iat, exp: claims.exp)
-            json.raw(#","nbf":"#)
-            json.int(claims.nbf)
-            json.raw(#","jti":"#)
-            json.string(claims.jti)
-            json.raw(#","email":"#)
-            json.string(claims.email)
-            json.raw(#","scope":"#)
-            json.string(claims.scope)
-        }
+        return try sign(claims, kind: .verification)
     }
 
     /// `header.payload.signature` with the current key: the header is the one ``SigningKeys`` encoded for `kind`,
-    /// the payload is written by `claims` and signed by jwt-kit's algorithm object for the key. No `JSONEncoder`
-    /// and no hop onto the key collection's actor: those cost more than the HMAC on every login and `/refresh`.
-    private func sign(kind: TokenKind, claims: (inout SnapshotJSONWriter) -> Void) throws -> String {
+    /// the payload is the claims' own JSON (``JSONWritableClaims``), and jwt-kit's algorithm object for the key
+    /// signs. No `JSONEncoder` and no hop onto the key collection's actor: those cost more than the HMAC on every
+    /// login and `/refresh`.
+    private func sign(_ claims: some JSONWritableClaims, kind: TokenKind) throws -> String {
         var payload = SnapshotJSONWriter()
-        payload.raw(UInt8(ascii: "{"))
-        claims(&payload)
-        payload.raw(UInt8(ascii: "}"))
+        claims.write(to: &payload)
         let options: Base64.EncodingOptions = [.base64UrlAlphabet, .omitPaddingCharacter]
         var token = signingKeys.encodedHeaders[kind]
         token.append(UInt8(ascii: "."))
@@ -330,21 +285,5 @@ public struct SigningKeys: Sendable {
             let ring = SigningKeyRing(keys: [key], retention: .zero, now: Date())
         else { return nil }
         return await make(ring)
-    }
-}
-
-extension SnapshotJSONWriter {
-    /// The claims every token has, opening its payload object: `"iss":…,"aud":…,"sub":…,"iat":…,"exp":…`.
-    fileprivate mutating func common(iss: String, aud: String, sub: String, iat: Int, exp: Int) {
-        raw(#""iss":"#)
-        string(iss)
-        raw(#","aud":"#)
-        string(aud)
-        raw(#","sub":"#)
-        string(sub)
-        raw(#","iat":"#)
-        int(iat)
-        raw(#","exp":"#)
-        int(exp)
     }
 }
