@@ -151,44 +151,50 @@ protocol JSONWritableClaims {
 extension SnapshotJSONWriter {
     /// Opens the object with the claims every token has: `{"iss":…,"aud":…,"sub":…,"iat":…,"exp":…`.
     fileprivate mutating func openClaims(iss: String, aud: String, sub: String, iat: Int, exp: Int) {
-        raw(#"{"iss":"#)
-        string(iss)
-        raw(#","aud":"#)
-        string(aud)
-        raw(#","sub":"#)
-        string(sub)
-        raw(#","iat":"#)
-        int(iat)
-        raw(#","exp":"#)
-        int(exp)
+        member(#"{"iss":"#, iss)
+        member(#","aud":"#, aud)
+        member(#","sub":"#, sub)
+        member(#","iat":"#, iat)
+        member(#","exp":"#, exp)
     }
 
-    /// `,"name":"value"`, or nothing for `nil`.
-    fileprivate mutating func optionalMember(_ name: StaticString, _ value: String?) {
-        guard let value else { return }
+    /// A member: `name` is the punctuation before it and its quoted name with the colon, e.g. `#","jti":"#`.
+    fileprivate mutating func member(_ name: StaticString, _ value: String) {
         raw(name)
         string(value)
+    }
+
+    fileprivate mutating func member(_ name: StaticString, _ value: Int) {
+        raw(name)
+        int(value)
+    }
+
+    fileprivate mutating func member(_ name: StaticString, _ value: Bool) {
+        raw(name)
+        bool(value)
+    }
+
+    /// A string member, or nothing for `nil` (`Codable` leaves out a `nil` optional).
+    fileprivate mutating func member(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        member(name, value)
     }
 }
 
 extension AccessClaims: JSONWritableClaims {
     func write(to json: inout SnapshotJSONWriter) {
         json.openClaims(iss: iss, aud: aud, sub: sub, iat: iat, exp: exp)
-        json.raw(#","nbf":"#)
-        json.int(nbf)
-        json.raw(#","jti":"#)
-        json.string(jti)
-        json.raw(#","email":"#)
-        json.string(email)
-        json.raw(#","email_verified":"#)
-        json.bool(emailVerified)
+        json.member(#","nbf":"#, nbf)
+        json.member(#","jti":"#, jti)
+        json.member(#","email":"#, email)
+        json.member(#","email_verified":"#, emailVerified)
         json.raw(#","roles":["#)
         for (index, role) in roles.enumerated() {
             if index > 0 { json.raw(UInt8(ascii: ",")) }
             json.string(role)
         }
         json.raw(UInt8(ascii: "]"))
-        json.optionalMember(#","sid":"#, sid)
+        json.member(#","sid":"#, sid)
         json.raw(UInt8(ascii: "}"))
     }
 }
@@ -196,12 +202,10 @@ extension AccessClaims: JSONWritableClaims {
 extension IDClaims: JSONWritableClaims {
     func write(to json: inout SnapshotJSONWriter) {
         json.openClaims(iss: iss, aud: aud, sub: sub, iat: iat, exp: exp)
-        json.raw(#","email":"#)
-        json.string(email)
-        json.raw(#","email_verified":"#)
-        json.bool(emailVerified)
-        json.optionalMember(#","name":"#, name)
-        json.optionalMember(#","phone_number":"#, phoneNumber)
+        json.member(#","email":"#, email)
+        json.member(#","email_verified":"#, emailVerified)
+        json.member(#","name":"#, name)
+        json.member(#","phone_number":"#, phoneNumber)
         json.raw(UInt8(ascii: "}"))
     }
 }
@@ -209,14 +213,10 @@ extension IDClaims: JSONWritableClaims {
 extension VerificationClaims: JSONWritableClaims {
     func write(to json: inout SnapshotJSONWriter) {
         json.openClaims(iss: iss, aud: aud, sub: sub, iat: iat, exp: exp)
-        json.raw(#","nbf":"#)
-        json.int(nbf)
-        json.raw(#","jti":"#)
-        json.string(jti)
-        json.raw(#","email":"#)
-        json.string(email)
-        json.raw(#","scope":"#)
-        json.string(scope)
+        json.member(#","nbf":"#, nbf)
+        json.member(#","jti":"#, jti)
+        json.member(#","email":"#, email)
+        json.member(#","scope":"#, scope)
         json.raw(UInt8(ascii: "}"))
     }
 }
