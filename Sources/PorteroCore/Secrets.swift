@@ -71,8 +71,15 @@ public enum Secrets {
     /// base64url without padding (swift-extras-base64; Foundation's base64 plus three `replacingOccurrences` cost
     /// more than the HMAC of a token).
     public static func base64URL(_ bytes: [UInt8]) -> String {
-        Base64.encodeToString(bytes: bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+        Base64.encodeToString(bytes: bytes, options: base64URLOptions)
     }
+
+    /// ``base64URL(_:)`` as UTF-8 bytes: a token is put together as bytes and made a `String` once.
+    static func base64URLBytes(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        Base64.encodeToBytes(bytes: bytes, options: base64URLOptions)
+    }
+
+    private static let base64URLOptions: Base64.EncodingOptions = [.base64UrlAlphabet, .omitPaddingCharacter]
 
     /// Decodes base64url without padding; nil for anything else (padding, `+`, `/`, whitespace) and for a spelling
     /// whose unused trailing bits are not zero, so that every byte string has exactly one accepted spelling (a

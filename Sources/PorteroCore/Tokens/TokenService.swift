@@ -1,5 +1,4 @@
 import Crypto
-import ExtrasBase64
 public import Foundation
 public import JWTKit
 import Logging
@@ -103,13 +102,12 @@ public struct TokenService: Sendable {
     private func sign(_ claims: some JSONWritableClaims, kind: TokenKind) throws -> String {
         var payload = SnapshotJSONWriter()
         claims.write(to: &payload)
-        let options: Base64.EncodingOptions = [.base64UrlAlphabet, .omitPaddingCharacter]
         var token = signingKeys.encodedHeaders[kind]
         token.append(UInt8(ascii: "."))
-        token.append(contentsOf: Base64.encodeToBytes(bytes: payload.bytes, options: options))
+        token.append(contentsOf: Secrets.base64URLBytes(payload.bytes))
         let signature = try signingKeys.signer.sign(token)
         token.append(UInt8(ascii: "."))
-        token.append(contentsOf: Base64.encodeToBytes(bytes: signature, options: options))
+        token.append(contentsOf: Secrets.base64URLBytes(signature))
         return String(decoding: token, as: UTF8.self)
     }
 
@@ -263,7 +261,7 @@ public struct SigningKeys: Sendable {
                 header.raw(#","typ":"#)
                 header.string(kind.type)
                 header.raw(UInt8(ascii: "}"))
-                return Base64.encodeToBytes(bytes: header.bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+                return Secrets.base64URLBytes(header.bytes)
             }
             access = encode(.access)
             id = encode(.id)
