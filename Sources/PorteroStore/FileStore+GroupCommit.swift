@@ -212,6 +212,9 @@ extension FileStore {
     /// The lines of each entry of a batch; large batches are encoded on all cores (records are encoded, checked and
     /// decoded back, which costs more than writing them).
     private static func encode(_ batch: [PendingWrite.Kind]) -> [Result<[UInt8], StoreError>] {
+        // Under 16 entries the batch is encoded here, before asking for the processor count: Foundation reads it
+        // from the cgroup files on every call, and a quiet daemon's batches (a login at a time) are all small.
+        guard batch.count >= 16 else { return batch.map(lines) }
         let chunks = min(batch.count / 8, ProcessInfo.processInfo.activeProcessorCount)
         guard chunks > 1 else { return batch.map(lines) }
         let collected = Mutex<[Result<[UInt8], StoreError>]>(Array(repeating: .success([]), count: batch.count))
