@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Profiles a running Portero under load with `perf record -g` (cpu-clock: this VM has no hardware counters).
 
-    python3 bench/http/profile.py [--binary .build-release/release/portero] [--route profile|refresh]
+    python3 bench/http/profile.py [--binary .build-release/release/portero] [--route profile|refresh|login]
                                   [--seconds 8] [--clients 32] [--out perf.data]
 
 Starts the daemon on a fresh data directory (the same configuration as run.py), makes a verified user, puts the load
 on (`profile`: GET /profile with wrk over TCP; `refresh`: POST /refresh with loadgen, each client following its own
-refresh-token chain), records the daemon's threads meanwhile and prints the load's figures and perf's top entries by
+refresh-token chain; `login`: POST /login with wrk, 8 clients, as run.py's flood), records the daemon's threads meanwhile and prints the load's figures and perf's top entries by
 inclusive time (read the whole call graph with `perf report -i OUT --children`). Shares of the samples stay
 comparable on a loaded machine where absolute rates do not.
 """
@@ -23,7 +23,7 @@ import run  # noqa: E402
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=os.path.join(run.ROOT, ".build-release", "release", "portero"))
-    parser.add_argument("--route", choices=["profile", "refresh"], default="profile")
+    parser.add_argument("--route", choices=["profile", "refresh", "login"], default="profile")
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--out", default="perf.data")
@@ -44,6 +44,13 @@ def main():
             def load(seconds):
                 return run.loadgen(tools, f"127.0.0.1:{daemon.port}", seconds, args.clients, "POST",
                                    run.AUTH + "/refresh", {"Content-Type": "application/json"}, refresh_tokens=chains)
+        elif args.route == "login":
+            login_body = run.json.dumps({"email": run.EMAIL, "password": run.PASSWORD})
+
+            def load(seconds):
+                return run.wrk(daemon.url(run.AUTH + "/login"), seconds, 8, "POST",
+                               {"Content-Type": "application/json"}, login_body)
+            load(2)  # warm-up
         else:
             def load(seconds):
                 return run.wrk(daemon.url(run.AUTH + "/profile"), seconds, args.clients,
