@@ -323,7 +323,11 @@ class Peer:
                 break
             except (urllib.error.URLError, ConnectionError):
                 if time.time() > deadline or self.process.poll() is not None:
-                    sys.exit(f"peer {self.name} did not start")
+                    self.log.flush()
+                    with open(self.log.name, errors="replace") as handle:
+                        tail = "".join(handle.readlines()[-15:])
+                    sys.exit(f"peer {self.name} did not start (exit status {self.process.poll()}); its log ends:\n"
+                             f"{tail}")
                 time.sleep(0.3)
         token = self.call("POST", AUTH + "/login", {"email": EMAIL, "password": PASSWORD})["access_token"]
         assert self.call("GET", AUTH + "/profile", token=token)["user"]["email"] == EMAIL
