@@ -6,9 +6,11 @@
 
 Starts the daemon on a fresh data directory (the same configuration as run.py), makes a verified user, puts the load
 on (`profile`: GET /profile with wrk over TCP; `refresh`: POST /refresh with loadgen, each client following its own
-refresh-token chain; `login`: POST /login with wrk, 8 clients, as run.py's flood), records the daemon's threads meanwhile and prints the load's figures and perf's top entries by
-inclusive time (read the whole call graph with `perf report -i OUT --children`). Shares of the samples stay
-comparable on a loaded machine where absolute rates do not.
+refresh-token chain; `login`: POST /login with wrk, 8 clients whatever --clients says, as run.py's flood), records
+the daemon's threads meanwhile and prints the load's figures and perf's top entries by inclusive time (read the whole
+call graph with `perf report -i OUT --children`; `--sort comm,dso` splits the hash threads from the rest). Shares of
+the samples stay comparable on a loaded machine where absolute rates do not (under `perf -g` a login flood runs at a
+third of its rate).
 """
 import argparse
 import os
