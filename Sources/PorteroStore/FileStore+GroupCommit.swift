@@ -6,6 +6,10 @@ import Glibc
 import Logging
 import Synchronization
 
+/// The processor count, asked once: Foundation reads it from the cgroup files on every call, and group commit would ask
+/// on every flush.
+private let processorCount = ProcessInfo.processInfo.activeProcessorCount
+
 /// Group commit: whoever finds no flush running leads one. The leader takes every queued write and has the I/O
 /// queue encode them and write them with one `write` and one `fdatasync`; back on the actor it applies them to the
 /// durable state, wakes their writers, and hands the lead to the first writer that queued meanwhile. Nobody spins
@@ -212,10 +216,7 @@ extension FileStore {
     /// The lines of each entry of a batch; large batches are encoded on all cores (records are encoded, checked and
     /// decoded back, which costs more than writing them).
     private static func encode(_ batch: [PendingWrite.Kind]) -> [Result<[UInt8], StoreError>] {
-        // Under 16 entries the batch is encoded here, before asking for the processor count: Foundation reads it
-        // from the cgroup files on every call, and a quiet daemon's batches (a login at a time) are all small.
-        guard batch.count >= 16 else { return batch.map(lines) }
-        let chunks = min(batch.count / 8, ProcessInfo.processInfo.activeProcessorCount)
+        let chunks = min(batch.count / 8, processorCount)
         guard chunks > 1 else { return batch.map(lines) }
         let collected = Mutex<[Result<[UInt8], StoreError>]>(Array(repeating: .success([]), count: batch.count))
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
