@@ -202,8 +202,8 @@ public struct SigningKeys: Sendable {
     let encodedHeaders: EncodedHeaders
     /// Every live key's `kid` and the one algorithm it verifies.
     public let algorithms: [String: SigningKey.Algorithm]
-    /// Every live key's `kid` and jwt-kit's algorithm object for it (taken from ``collection`` once), so a check
-    /// needs no hop onto the collection's actor.
+    /// Every live key's `kid` and jwt-kit's algorithm object for it (taken once from the `JWTKeyCollection` that
+    /// ``make(_:)`` loads the keys into), so a check needs no hop onto the collection's actor.
     let verifiers: [String: any JWTAlgorithm]
     /// `{"keys": [...]}`: the public JWKs of the live EdDSA keys.
     public let jwks: [String: JSONValue]
